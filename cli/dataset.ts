@@ -1,0 +1,64 @@
+import { join } from "node:path";
+import { labelIndex, LABELS } from "../shared/labels.ts";
+
+/** One labelled image on disk. */
+export interface LabelledImage {
+  path: string;
+  label: number;
+}
+
+const IMAGE_EXTENSIONS = new Set([".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"]);
+
+/** An error in the user's input (bad folder, bad option): reported without a stack trace. */
+export class UsageError extends Error {}
+
+function extension(name: string): string {
+  const dot = name.lastIndexOf(".");
+  return dot < 0 ? "" : name.slice(dot).toLowerCase();
+}
+
+/** List `<root>/<class>/*` images; class folders may use our names or their aliases. */
+export function listLabelledFolder(root: string): LabelledImage[] {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(root);
+  } catch {
+    throw new UsageError(`no such folder: ${root}`);
+  }
+  if (!info.isDirectory) throw new UsageError(`not a folder: ${root}`);
+  const images: LabelledImage[] = [];
+  const folders = [...Deno.readDirSync(root)].filter((e) => e.isDirectory).map((e) => e.name).sort();
+  for (const folder of folders) {
+    const label = labelIndex(folder);
+    if (label < 0) {
+      throw new UsageError(
+        `unknown class folder "${folder}" in ${root}; expected ${LABELS.join(", ")} ` +
+          `(or happy, angry, sad, surprised, fearful, disgusted)`,
+      );
+    }
+    const files = [...Deno.readDirSync(join(root, folder))]
+      .filter((e) => e.isFile && IMAGE_EXTENSIONS.has(extension(e.name)))
+      .map((e) => e.name)
+      .sort();
+    for (const file of files) images.push({ path: join(root, folder, file), label });
+  }
+  if (images.length === 0) throw new UsageError(`no images in class folders under ${root}`);
+  return images;
+}
+
+/** FER2013's original label for each FER+ image (relative path -> class index), from the crossref. */
+export function readFer2013Labels(ferplusRoot: string): Map<string, number> {
+  const text = Deno.readTextFileSync(join(ferplusRoot, "fer2013_crossref.csv"));
+  const [header, ...rows] = text.trim().split(/\r?\n/);
+  const cols = header.split(",");
+  const pathCol = cols.indexOf("ferplus_path");
+  const classCol = cols.indexOf("fer2013_class");
+  const statusCol = cols.indexOf("status");
+  const labels = new Map<string, number>();
+  for (const row of rows) {
+    const cells = row.split(",");
+    const label = labelIndex(cells[classCol] ?? "");
+    if (cells[statusCol] === "ok" && label >= 0) labels.set(cells[pathCol], label);
+  }
+  return labels;
+}

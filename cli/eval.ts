@@ -1,0 +1,198 @@
+/** `deno task eval`: the shipped model's figures on a labelled folder or on FER+. */
+import { parseArgs } from "node:util";
+import { join, relative, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { decodeImage } from "../shared/decode.ts";
+import { LABELS } from "../shared/labels.ts";
+import { argmax, computeMetrics, formatMetrics, type Metrics } from "../shared/metrics.ts";
+import { BUNDLED_MODEL_URL, loadModel } from "../shared/model.ts";
+import { faceInput } from "../shared/preprocess.ts";
+import { type LabelledImage, listLabelledFolder, readFer2013Labels, UsageError } from "./dataset.ts";
+import { initDenoTf } from "./deno_tf.ts";
+import { createProgress } from "./progress.ts";
+
+const HELP = `Evaluate the expression model on labelled face images.
+
+Usage:
+  deno task eval [options] <folder>            <folder>/<class>/* images
+  deno task eval [options] --ferplus <dir> [--split test|valid]
+
+Class folders: ${LABELS.join(", ")} (aliases: happy, angry, sad, surprised,
+fearful, disgusted). Images: png, jpg, tiff, bmp; grey or colour; any size.
+
+Options:
+  --ferplus <dir>        FER+ layout (<dir>/<split>/<class>/*); also reports accuracy on
+                         FER2013's original labels (fer2013_crossref.csv) for the same images
+  --split <name>         FER+ split: test (default) or valid
+  --faces <mode>         crop (default: each image is a face crop) or detect
+  --model <path|url>     model.json to evaluate (default: the bundled models/mien-fer)
+  --batch <n>            faces per inference batch (default 64)
+  --json <file>          write the figures as JSON
+  --predictions <file>   write CSV: path,${LABELS.join(",")}
+  -h, --help             show this help
+`;
+
+/** Parsed command line. */
+interface Options {
+  folder: string;
+  ferplus?: string;
+  split: string;
+  model: string | URL;
+  batch: number;
+  json?: string;
+  predictions?: string;
+}
+
+function parseOptions(args: string[]): Options | null {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      ferplus: { type: "string" },
+      split: { type: "string", default: "test" },
+      faces: { type: "string", default: "crop" },
+      model: { type: "string" },
+      batch: { type: "string", default: "64" },
+      json: { type: "string" },
+      predictions: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return null;
+  if (values.faces === "detect") {
+    throw new UsageError(
+      "--faces detect needs the face detector, which arrives with the analysis pipeline; use --faces crop",
+    );
+  }
+  if (values.faces !== "crop") throw new UsageError(`--faces must be crop or detect, not "${values.faces}"`);
+  if (!["test", "valid"].includes(values.split!)) {
+    throw new UsageError(`--split must be test or valid, not "${values.split}"`);
+  }
+  const batch = Number(values.batch);
+  if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`--batch must be a positive integer`);
+  let folder: string;
+  if (values.ferplus) {
+    if (positionals.length) throw new UsageError("give either --ferplus <dir> or a folder, not both");
+    folder = join(values.ferplus, values.split!);
+  } else if (positionals.length === 1) {
+    folder = positionals[0];
+  } else {
+    throw new UsageError(positionals.length ? "give one folder" : "no images given; see --help");
+  }
+  const model = values.model
+    ? (/^[a-z]+:/.test(values.model) ? values.model : pathToFileURL(resolve(values.model)))
+    : BUNDLED_MODEL_URL;
+  return {
+    folder,
+    ferplus: values.ferplus,
+    split: values.split!,
+    model,
+    batch,
+    json: values.json,
+    predictions: values.predictions,
+  };
+}
+
+/** Probabilities for each image; unreadable images are reported on stderr and left out. */
+async function classifyAll(images: LabelledImage[], options: Options) {
+  const model = await loadModel(options.model);
+  const size = model.info.inputSize;
+  const results: { image: LabelledImage; probs: Float32Array }[] = [];
+  const skipped: { path: string; reason: string }[] = [];
+  const progress = createProgress(images.length, "images");
+  let pending: { image: LabelledImage; input: Float32Array }[] = [];
+  const flush = async () => {
+    const probs = await model.classify(pending.map((p) => p.input));
+    pending.forEach((p, i) => results.push({ image: p.image, probs: probs[i] }));
+    pending = [];
+  };
+  for (let i = 0; i < images.length; i++) {
+    const image = images[i];
+    try {
+      const frame = await decodeImage(await Deno.readFile(image.path));
+      pending.push({ image, input: faceInput(frame, size) });
+    } catch (error) {
+      skipped.push({ path: image.path, reason: (error as Error).message });
+      console.error(`\nskipped ${image.path}: ${(error as Error).message}`);
+    }
+    if (pending.length >= options.batch) await flush();
+    progress.update(i + 1);
+  }
+  if (pending.length) await flush();
+  progress.done();
+  model.dispose();
+  return { results, skipped, model: model.info };
+}
+
+async function main(args: string[]): Promise<number> {
+  const options = parseOptions(args);
+  if (!options) {
+    console.log(HELP);
+    return 0;
+  }
+  const images = listLabelledFolder(options.folder);
+  await initDenoTf();
+  const started = performance.now();
+  const { results, skipped, model } = await classifyAll(images, options);
+  const seconds = (performance.now() - started) / 1000;
+  const labels = results.map((r) => r.image.label);
+  const predicted = results.map((r) => argmax(r.probs));
+  const metrics = computeMetrics(labels, predicted);
+
+  console.log(`model: ${model.name} ${model.version} (${model.parameters} parameters)`);
+  console.log(`data: ${options.folder}`);
+  console.log(formatMetrics(metrics));
+  if (skipped.length) console.log(`\nunreadable images skipped: ${skipped.length}`);
+
+  let fer2013: Metrics | undefined;
+  if (options.ferplus) {
+    const original = readFer2013Labels(options.ferplus);
+    const matched = results.flatMap((r, i) => {
+      const label = original.get(relative(options.ferplus!, r.image.path));
+      return label === undefined ? [] : [{ label, prediction: predicted[i] }];
+    });
+    fer2013 = computeMetrics(matched.map((m) => m.label), matched.map((m) => m.prediction));
+    console.log(
+      `\nFER2013 original labels, same images (${fer2013.count} matched): ` +
+        `accuracy ${(100 * fer2013.accuracy).toFixed(2)}%, mean class recall ${
+          (100 * fer2013.meanRecall).toFixed(2)
+        }%`,
+    );
+  }
+  console.log(`\n${results.length} images in ${seconds.toFixed(1)} s`);
+
+  if (options.json) {
+    const report = {
+      model: { name: model.name, version: model.version, parameters: model.parameters },
+      data: options.folder,
+      split: options.ferplus ? options.split : undefined,
+      faces: "crop",
+      skipped,
+      ...metrics,
+      fer2013Original: fer2013,
+    };
+    await Deno.writeTextFile(options.json, JSON.stringify(report, null, 2) + "\n");
+  }
+  if (options.predictions) {
+    const rows = results.map((r) =>
+      [csvField(r.image.path), ...Array.from(r.probs, (p) => p.toFixed(6))].join(",")
+    );
+    await Deno.writeTextFile(options.predictions, [`path,${LABELS.join(",")}`, ...rows].join("\n") + "\n");
+  }
+  return 0;
+}
+
+function csvField(text: string): string {
+  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (error) {
+    const known = error instanceof UsageError ||
+      (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    console.error(`eval: ${known ? (error as Error).message : (error as Error).stack}`);
+    Deno.exit(2);
+  }
+}

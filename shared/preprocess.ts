@@ -1,0 +1,103 @@
+/** Pixels as ImageData has them: RGBA (4 channels), RGB (3) or grey (1), row-major. */
+export interface Frame {
+  data: Uint8Array | Uint8ClampedArray;
+  width: number;
+  height: number;
+  /** Channels per pixel; 4 (RGBA) when absent. */
+  channels?: 1 | 3 | 4;
+}
+
+/** An axis-aligned box in pixels. */
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** Luma (ITU-R BT.601, as PIL's "L" conversion) of one frame, as a Float32Array of 0..255. */
+export function toGray(frame: Frame): Float32Array {
+  const { data, width, height } = frame;
+  const channels = frame.channels ?? 4;
+  const n = width * height;
+  if (data.length < n * channels) {
+    throw new RangeError(
+      `frame data has ${data.length} bytes; ${width}x${height}x${channels} needs ${n * channels}`,
+    );
+  }
+  const gray = new Float32Array(n);
+  if (channels === 1) {
+    for (let i = 0; i < n; i++) gray[i] = data[i];
+  } else {
+    for (let i = 0, j = 0; i < n; i++, j += channels) {
+      gray[i] = (data[j] * 299 + data[j + 1] * 587 + data[j + 2] * 114) / 1000;
+    }
+  }
+  return gray;
+}
+
+/**
+ * Resample a region of a grey image to size x size by area averaging (downscale) or bilinear
+ * interpolation (upscale); pixels outside the image repeat the nearest edge.
+ */
+export function resampleGray(
+  gray: Float32Array,
+  width: number,
+  height: number,
+  box: Box,
+  size: number,
+): Float32Array {
+  const out = new Float32Array(size * size);
+  const sx = box.width / size;
+  const sy = box.height / size;
+  const at = (x: number, y: number) =>
+    gray[Math.min(height - 1, Math.max(0, y)) * width + Math.min(width - 1, Math.max(0, x))];
+  if (sx <= 1 && sy <= 1) {
+    for (let oy = 0; oy < size; oy++) {
+      const fy = box.y + (oy + 0.5) * sy - 0.5;
+      const y0 = Math.floor(fy);
+      const wy = fy - y0;
+      for (let ox = 0; ox < size; ox++) {
+        const fx = box.x + (ox + 0.5) * sx - 0.5;
+        const x0 = Math.floor(fx);
+        const wx = fx - x0;
+        out[oy * size + ox] = (1 - wy) * ((1 - wx) * at(x0, y0) + wx * at(x0 + 1, y0)) +
+          wy * ((1 - wx) * at(x0, y0 + 1) + wx * at(x0 + 1, y0 + 1));
+      }
+    }
+    return out;
+  }
+  // Area average: each output pixel is the mean of the source area it covers (partial pixels weighted).
+  for (let oy = 0; oy < size; oy++) {
+    const top = box.y + oy * sy;
+    const bottom = top + sy;
+    for (let ox = 0; ox < size; ox++) {
+      const left = box.x + ox * sx;
+      const right = left + sx;
+      let sum = 0;
+      let area = 0;
+      for (let y = Math.floor(top); y < bottom; y++) {
+        const h = Math.min(bottom, y + 1) - Math.max(top, y);
+        if (h <= 0) continue;
+        for (let x = Math.floor(left); x < right; x++) {
+          const w = Math.min(right, x + 1) - Math.max(left, x);
+          if (w <= 0) continue;
+          sum += at(x, y) * w * h;
+          area += w * h;
+        }
+      }
+      out[oy * size + ox] = sum / area;
+    }
+  }
+  return out;
+}
+
+/** The model's input for one face: the box (whole frame if absent) as size x size grey in [0,1]. */
+export function faceInput(frame: Frame, size: number, box?: Box): Float32Array {
+  if (frame.width < 1 || frame.height < 1) throw new RangeError("empty frame");
+  const region = box ?? { x: 0, y: 0, width: frame.width, height: frame.height };
+  if (!(region.width > 0 && region.height > 0)) throw new RangeError("empty face box");
+  const input = resampleGray(toGray(frame), frame.width, frame.height, region, size);
+  for (let i = 0; i < input.length; i++) input[i] /= 255;
+  return input;
+}

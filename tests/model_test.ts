@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import { initDenoTf } from "../cli/deno_tf.ts";
+import { LABELS } from "../shared/labels.ts";
+import { loadModel } from "../shared/model.ts";
+import { tf } from "../shared/tf.ts";
+import { ROOT } from "./helpers.ts";
+
+await initDenoTf();
+const model = await loadModel();
+const fixtures = JSON.parse(await Deno.readTextFile(`${ROOT}tests/fixtures/parity.json`));
+const faces: Float32Array[] = fixtures.inputs.map((pixels: number[]) =>
+  Float32Array.from(pixels, (v) => v / 255)
+);
+
+Deno.test("bundled model runs on wasm and describes itself", () => {
+  assert.equal(tf.getBackend(), "wasm");
+  assert.deepEqual(model.info.labels, [...LABELS]);
+  assert.equal(model.info.inputSize, 48);
+  assert.ok(model.info.parameters > 10_000);
+});
+
+Deno.test("tfjs matches PyTorch on the export fixtures (max abs diff <= 1e-4)", async () => {
+  const probs = await model.classify(faces);
+  let worst = 0;
+  probs.forEach((p, i) => p.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - fixtures.probs[i][j])))));
+  assert.ok(worst <= 1e-4, `max abs diff ${worst}`);
+});
+
+Deno.test("batched and single inference agree, probabilities sum to 1", async () => {
+  const batch = await model.classify(faces);
+  for (let i = 0; i < faces.length; i++) {
+    const [single] = await model.classify([faces[i]]);
+    single.forEach((v, j) => assert.ok(Math.abs(v - batch[i][j]) < 1e-5));
+    assert.ok(Math.abs(single.reduce((a, b) => a + b, 0) - 1) < 1e-4);
+  }
+  assert.deepEqual(await model.classify([]), []);
+});
+
+Deno.test("classify rejects wrongly sized faces and leaks no tensors", async () => {
+  await assert.rejects(() => model.classify([new Float32Array(10)]), RangeError);
+  const before = tf.memory().numTensors;
+  for (let i = 0; i < 20; i++) await model.classify(faces);
+  assert.equal(tf.memory().numTensors, before);
+});
+
+Deno.test("loadModel refuses a graph that is not a Mien model", async () => {
+  const dir = await Deno.makeTempDir();
+  const json = JSON.parse(await Deno.readTextFile(`${ROOT}models/mien-fer/model.json`));
+  json.userDefinedMetadata.labels = ["a", "b"];
+  await Deno.writeTextFile(`${dir}/model.json`, JSON.stringify(json));
+  await Deno.copyFile(`${ROOT}models/mien-fer/weights.bin`, `${dir}/weights.bin`);
+  await assert.rejects(() => loadModel(`file://${dir}/model.json`), /not a Mien expression model/);
+  await Deno.remove(dir, { recursive: true });
+});

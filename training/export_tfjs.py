@@ -1,0 +1,330 @@
+"""Export a trained MienNet checkpoint as a TensorFlow.js graph model, with parity fixtures."""
+
+import argparse
+import base64
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from data import CLASSES, SIZE, load_ferplus
+from model import MienNet
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def b64(text):
+    """Base64 of an ASCII string, as GraphDef JSON stores string attributes."""
+    return base64.b64encode(text.encode()).decode()
+
+
+def fold_bn(conv_weight, bn):
+    """Fold BatchNorm into the preceding bias-free conv: returns (weight, bias) as numpy."""
+    scale = bn.weight.detach() / torch.sqrt(bn.running_var + bn.eps)
+    weight = conv_weight.detach() * scale.view(-1, 1, 1, 1)
+    bias = bn.bias.detach() - bn.running_mean * scale
+    return weight.numpy(), bias.numpy()
+
+
+class GraphBuilder:
+    """Collects GraphDef nodes and weights in tfjs's model.json layout."""
+
+    def __init__(self):
+        self.nodes, self.weights = [], []
+
+    def const(self, name, array):
+        array = np.ascontiguousarray(array, dtype=np.float32)
+        self.weights.append((name, array))
+        self.nodes.append(
+            {
+                "name": name,
+                "op": "Const",
+                "attr": {
+                    "value": {"tensor": {"dtype": "DT_FLOAT", "tensorShape": {"dim": [{"size": str(d)} for d in array.shape]}}},
+                    "dtype": {"type": "DT_FLOAT"},
+                },
+            }
+        )
+        return name
+
+    def int_const(self, name, values):
+        values = np.asarray(values, dtype=np.int32)
+        self.weights.append((name, values))
+        self.nodes.append(
+            {
+                "name": name,
+                "op": "Const",
+                "attr": {
+                    "value": {"tensor": {"dtype": "DT_INT32", "tensorShape": {"dim": [{"size": str(len(values))}]}}},
+                    "dtype": {"type": "DT_INT32"},
+                },
+            }
+        )
+        return name
+
+    def placeholder(self, name, shape):
+        self.nodes.append(
+            {
+                "name": name,
+                "op": "Placeholder",
+                "attr": {"dtype": {"type": "DT_FLOAT"}, "shape": {"shape": {"dim": [{"size": str(d)} for d in shape]}}},
+            }
+        )
+        return name
+
+    def op(self, name, op, inputs, attr=None):
+        self.nodes.append({"name": name, "op": op, "input": list(inputs), "attr": attr or {}})
+        return name
+
+    def conv(self, name, x, weight, bias, stride, relu, depthwise):
+        """A fused conv (+bias, +relu) with TF SAME padding, NHWC."""
+        if depthwise:  # torch [C,1,kh,kw] -> tf [kh,kw,C,1]
+            kernel = weight.transpose(2, 3, 0, 1)
+        else:  # torch [O,I,kh,kw] -> tf [kh,kw,I,O]
+            kernel = weight.transpose(2, 3, 1, 0)
+        w = self.const(f"{name}/weights", kernel)
+        b = self.const(f"{name}/bias", bias)
+        ops = ["BiasAdd", "Relu"] if relu else ["BiasAdd"]
+        attr = {
+            "strides": {"list": {"i": ["1", str(stride), str(stride), "1"]}},
+            "padding": {"s": b64("SAME")},
+            "data_format": {"s": b64("NHWC")},
+            "dilations": {"list": {"i": ["1", "1", "1", "1"]}},
+            "fused_ops": {"list": {"s": [b64(o) for o in ops]}},
+            "num_args": {"i": "1"},
+            "T": {"type": "DT_FLOAT"},
+        }
+        return self.op(name, "FusedDepthwiseConv2dNative" if depthwise else "_FusedConv2D", [x, w, b], attr)
+
+
+def build_graph(model, logit_bias):
+    """Translate MienNet (eval mode, BN folded) into graph nodes; returns builder and feature node names."""
+    g = GraphBuilder()
+    x = g.placeholder("input", [-1, SIZE, SIZE, 1])
+    w, b = fold_bn(model.stem.weight, model.stem_bn)
+    x = g.conv("stem", x, w, b, model.stem_stride, True, False)
+    features = [x]
+    for i, block in enumerate(model.blocks):
+        inp = x
+        w, b = fold_bn(block.dw.weight, block.dw_bn)
+        x = g.conv(f"block{i}/dw", x, w, b, block.stride, True, True)
+        w, b = fold_bn(block.pw.weight, block.pw_bn)
+        x = g.conv(f"block{i}/pw", x, w, b, 1, not block.residual, False)
+        if block.residual:
+            x = g.op(f"block{i}/add", "AddV2", [x, inp], {"T": {"type": "DT_FLOAT"}})
+            x = g.op(f"block{i}/relu", "Relu", [x], {"T": {"type": "DT_FLOAT"}})
+        features.append(x)
+    axes = g.int_const("pool/axes", [1, 2])
+    x = g.op("pool", "Mean", [x, axes], {"keep_dims": {"b": False}, "T": {"type": "DT_FLOAT"}})
+    fw = g.const("logits/weights", model.fc.weight.detach().numpy().T)
+    fb = g.const("logits/bias", model.fc.bias.detach().numpy() + logit_bias)
+    x = g.op(
+        "logits",
+        "_FusedMatMul",
+        [x, fw, fb],
+        {
+            "transpose_a": {"b": False},
+            "transpose_b": {"b": False},
+            "fused_ops": {"list": {"s": [b64("BiasAdd")]}},
+            "num_args": {"i": "1"},
+            "T": {"type": "DT_FLOAT"},
+        },
+    )
+    g.op("probs", "Softmax", [x], {"T": {"type": "DT_FLOAT"}})
+    return g, features
+
+
+def same_pad(x, kernel, stride):
+    """TF SAME padding for a square kernel on NCHW input."""
+    size = x.shape[2]
+    out = -(-size // stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    return F.pad(x, (total // 2, total - total // 2, total // 2, total - total // 2))
+
+
+@torch.no_grad()
+def run_graph(nodes, weights, images):
+    """Run the exported graph with PyTorch ops: an independent check of the graph and its weights."""
+    values = {}
+    for node in nodes:
+        op, name, ins = node["op"], node["name"], node.get("input", [])
+        if op == "Placeholder":
+            values[name] = torch.from_numpy(images).float().div(255).unsqueeze(1)
+        elif op == "Const":
+            values[name] = torch.from_numpy(np.asarray(weights[name]))
+        elif op in ("_FusedConv2D", "FusedDepthwiseConv2dNative"):
+            x, w, b = (values[i] for i in ins)
+            stride = int(node["attr"]["strides"]["list"]["i"][1])
+            if op == "_FusedConv2D":
+                kernel, groups = w.permute(3, 2, 0, 1), 1
+            else:
+                kernel, groups = w.permute(2, 3, 0, 1), x.shape[1]
+            y = F.conv2d(same_pad(x, kernel.shape[2], stride), kernel, b, stride, groups=groups)
+            relu = b64("Relu") in node["attr"]["fused_ops"]["list"]["s"]
+            values[name] = torch.relu(y) if relu else y
+        elif op == "AddV2":
+            values[name] = values[ins[0]] + values[ins[1]]
+        elif op == "Relu":
+            values[name] = torch.relu(values[ins[0]])
+        elif op == "Mean":
+            values[name] = values[ins[0]].mean(dim=(2, 3))
+        elif op == "_FusedMatMul":
+            values[name] = values[ins[0]] @ values[ins[1]] + values[ins[2]]
+        elif op == "Softmax":
+            values[name] = F.softmax(values[ins[0]], dim=1)
+        else:
+            raise ValueError(f"run_graph: unsupported op {op}")
+    return values[nodes[-1]["name"]]
+
+
+def write_model(g, out_dir, metadata, dtype):
+    """Write model.json and one weights shard; float16 stores weights as half floats."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    manifest, chunks = [], []
+    for name, array in g.weights:
+        entry = {"name": name, "shape": list(array.shape), "dtype": "int32" if array.dtype == np.int32 else "float32"}
+        if array.dtype == np.float32 and dtype == "float16":
+            entry["quantization"] = {"dtype": "float16", "original_dtype": "float32"}
+            chunks.append(array.astype(np.float16).tobytes())
+        else:
+            chunks.append(array.tobytes())
+        manifest.append(entry)
+    shard = "weights.bin"
+    (out_dir / shard).write_bytes(b"".join(chunks))
+    model_json = {
+        "format": "graph-model",
+        "generatedBy": "mien training/export_tfjs.py",
+        "convertedBy": "mien training/export_tfjs.py",
+        "modelTopology": {"node": g.nodes, "library": {}, "versions": {"producer": 1}},
+        "weightsManifest": [{"paths": [shard], "weights": manifest}],
+        "userDefinedMetadata": metadata,
+    }
+    (out_dir / "model.json").write_text(json.dumps(model_json, indent=1) + "\n")
+
+
+@torch.no_grad()
+def logits_of(model, images, batch=512):
+    """Logits for uint8 [N,48,48] images."""
+    out = []
+    for i in range(0, len(images), batch):
+        x = torch.from_numpy(images[i : i + batch]).float().div_(255).unsqueeze(1)
+        out.append(model(x))
+    return torch.cat(out)
+
+
+def metrics(logits, labels):
+    """Accuracy and mean class recall."""
+    pred = logits.argmax(1).numpy()
+    recalls = [float((pred[labels == c] == c).mean()) for c in range(len(CLASSES)) if (labels == c).any()]
+    return float((pred == labels).mean()), float(np.mean(recalls))
+
+
+def tune_balance(model, ferplus, cache):
+    """Pick tau for logit adjustment (-tau*log prior) maximising accuracy + mean recall on valid."""
+    _, t, _, _ = load_ferplus(ferplus, "train", True, cache)
+    prior = torch.from_numpy(t.mean(0))
+    vx, _, vy, _ = load_ferplus(ferplus, "valid", False, cache)
+    logits = logits_of(model, vx)
+    best = None
+    for tau in np.arange(0, 1.01, 0.05):
+        acc, mcr = metrics(logits - tau * prior.log(), vy)
+        print(f"  tau {tau:.2f}: valid acc {acc:.4f} mcr {mcr:.4f}", flush=True)
+        if best is None or acc + mcr > best[1] + best[2]:
+            best = (float(tau), acc, mcr)
+    print(f"chosen tau {best[0]:.2f}: valid acc {best[1]:.4f} mcr {best[2]:.4f}", flush=True)
+    return (-best[0] * prior.log()).numpy(), best
+
+
+def fixture_inputs(count=6, seed=1234):
+    """Synthetic 48x48 uint8 inputs (noise, gradients, blobs): no dataset images leave the project."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE] / (SIZE - 1)
+    images = [
+        rng.integers(0, 256, (SIZE, SIZE)),
+        255 * xx,
+        255 * (0.5 + 0.5 * np.sin(6 * xx + 4 * yy)),
+        255 * np.exp(-((xx - 0.5) ** 2 + (yy - 0.45) ** 2) / 0.08),
+    ]
+    while len(images) < count:
+        coarse = rng.random((6, 6))
+        images.append(255 * np.kron(coarse, np.ones((8, 8))))
+    return np.clip(np.stack(images[:count]), 0, 255).astype(np.uint8)
+
+
+def main(argv=None):
+    """Load a checkpoint, optionally tune class balance on valid, write model.json + weights + fixtures."""
+    p = argparse.ArgumentParser(description="Export a MienNet checkpoint to a tfjs graph model.")
+    p.add_argument("checkpoint", help="best.pt written by train.py")
+    p.add_argument("--out", default=str(PROJECT / "models/mien-fer"), help="output folder")
+    p.add_argument("--dtype", choices=["float32", "float16"], default="float16", help="stored weight precision")
+    p.add_argument("--balance", default="auto", help="'auto' (tune on FER+ valid), 'none', or a tau value")
+    p.add_argument("--ferplus", default=str(PROJECT.parent / "shared/datasets/ferplus"))
+    p.add_argument("--cache", default=str(PROJECT / "training/.cache"))
+    p.add_argument("--version", default="1.0.0")
+    p.add_argument("--fixtures", default=str(PROJECT / "tests/fixtures/parity.json"), help="parity fixture file")
+    args = p.parse_args(argv)
+
+    ckpt = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
+    config = ckpt["config"]
+    model = MienNet(
+        config["stem"], [tuple(s) for s in config["stages"]], config["num_classes"], stem_stride=config.get("stem_stride", 1)
+    )
+    model.load_state_dict(ckpt["model"])
+    model.eval()
+
+    balance = {"tau": 0.0}
+    logit_bias = np.zeros(len(CLASSES), dtype=np.float32)
+    if args.balance == "auto":
+        logit_bias, (tau, acc, mcr) = tune_balance(model, args.ferplus, args.cache)
+        balance = {"tau": tau, "valid_accuracy": acc, "valid_mean_recall": mcr}
+    elif args.balance != "none":
+        raise SystemExit("error: --balance takes 'auto' or 'none'")
+
+    g, features = build_graph(model, logit_bias)
+    params = sum(p.numel() for p in model.parameters())
+    metadata = {
+        "name": "mien-fer",
+        "version": args.version,
+        "labels": CLASSES,
+        "inputSize": SIZE,
+        "inputChannels": 1,
+        "input": "input",
+        "output": "probs",
+        "logits": "logits",
+        "features": features,
+        "preprocessing": "grayscale (BT.601 luma), resized to 48x48, scaled to [0,1]",
+        "parameters": params,
+        "architecture": config,
+        "balance": balance,
+        "trainedOn": "FER+ (FER2013 images, crowd votes), research-use terms; see MODEL_CARD.md",
+        "valid": ckpt.get("valid"),
+    }
+    out = Path(args.out)
+    write_model(g, out, metadata, args.dtype)
+
+    # Fixtures: PyTorch run over the graph exactly as stored (weights rounded to the stored dtype).
+    inputs = fixture_inputs()
+    stored = {n: (a.astype(np.float16).astype(np.float32) if a.dtype == np.float32 and args.dtype == "float16" else a) for n, a in g.weights}
+    probs = run_graph(g.nodes, stored, inputs).numpy()
+    exact = run_graph(g.nodes, dict(g.weights), inputs)
+    original = F.softmax(logits_of(model, inputs) + torch.from_numpy(logit_bias), dim=1)
+    print(f"graph vs PyTorch model: max abs diff {float((exact - original).abs().max()):.2e} (float32), "
+          f"{float((torch.from_numpy(probs) - original).abs().max()):.2e} ({args.dtype})")
+    fixtures = {
+        "model": str(out.relative_to(PROJECT)) if out.is_relative_to(PROJECT) else str(out),
+        "dtype": args.dtype,
+        "inputs": inputs.reshape(len(inputs), -1).tolist(),
+        "probs": probs.tolist(),
+    }
+    Path(args.fixtures).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.fixtures).write_text(json.dumps(fixtures) + "\n")
+    size = sum(f.stat().st_size for f in out.iterdir())
+    print(f"wrote {out} ({size} bytes, {params} parameters, {args.dtype}) and {args.fixtures}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,234 @@
+"""Train MienNet on FER+ (soft vote targets) or a labelled image folder; resumable, seeded."""
+
+import argparse
+import copy
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from augment import augment
+from data import CLASSES, load_ferplus, load_image_folder
+from model import DEFAULT_STAGES, DEFAULT_STEM, DEFAULT_STEM_STRIDE, MienNet, count_macs
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def parse_stages(text):
+    """Parse 'channels:stride:repeats,...' into stage tuples."""
+    try:
+        return [tuple(int(v) for v in part.split(":")) for part in text.split(",")]
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"bad --stages {text!r}: {error}") from error
+
+
+def parse_args(argv=None):
+    """Command-line options."""
+    p = argparse.ArgumentParser(description="Train the Mien expression model (PyTorch, CPU).")
+    p.add_argument("--ferplus", default=str(PROJECT.parent / "shared/datasets/ferplus"), help="FER+ folder (labels.csv + images)")
+    p.add_argument("--folder", help="train on <folder>/<class>/* instead of FER+ (hard labels)")
+    p.add_argument("--valid-folder", help="validation folder for --folder (default: a 10%% holdout)")
+    p.add_argument("--out", default=str(PROJECT / "training/runs/default"), help="run folder for checkpoints and logs")
+    p.add_argument("--epochs", type=int, default=60)
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--lr", type=float, default=0.1, help="peak learning rate (SGD, one-cycle)")
+    p.add_argument("--wd", type=float, default=5e-4)
+    p.add_argument("--ema", type=float, default=0.999, help="weight EMA decay (evaluated model)")
+    p.add_argument("--dropout", type=float, default=0.2)
+    p.add_argument("--stem", type=int, default=DEFAULT_STEM)
+    p.add_argument("--stem-stride", type=int, choices=[1, 2], default=DEFAULT_STEM_STRIDE)
+    p.add_argument("--stages", type=parse_stages, default=DEFAULT_STAGES, help="e.g. 32:1:1,64:2:3,128:2:4,256:2:2")
+    p.add_argument("--no-excluded", action="store_true", help="skip FER+ no-majority images (used as soft targets by default)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--limit", type=int, help="use at most N images per split (smoke runs)")
+    p.add_argument("--max-batches", type=int, help="stop each epoch after N batches (smoke runs)")
+    p.add_argument("--resume", action="store_true", help="continue from <out>/last.pt (same --epochs)")
+    p.add_argument("--stop-after", type=int, help="stop after this epoch, to be continued later with --resume")
+    p.add_argument("--cache", default=str(PROJECT / "training/.cache"), help="decoded-dataset cache folder")
+    return p.parse_args(argv)
+
+
+def load_data(args):
+    """Return (train, valid) tuples of (images uint8 [N,48,48], soft targets [N,7], labels [N])."""
+    if args.folder:
+        x, t, y, _ = load_image_folder(args.folder)
+        if args.valid_folder:
+            vx, vt, vy, _ = load_image_folder(args.valid_folder)
+        else:
+            order = np.random.default_rng(args.seed).permutation(len(x))
+            cut = max(1, len(x) // 10)
+            vx, vt, vy = x[order[:cut]], t[order[:cut]], y[order[:cut]]
+            x, t, y = x[order[cut:]], t[order[cut:]], y[order[cut:]]
+        return (x, t, y), (vx, vt, vy)
+    cache = None if args.limit else args.cache
+    x, t, y, _ = load_ferplus(args.ferplus, "train", not args.no_excluded, cache, args.limit)
+    vx, vt, vy, _ = load_ferplus(args.ferplus, "valid", False, cache, args.limit)
+    return (x, t, y), (vx, vt, vy)
+
+
+def to_input(images):
+    """uint8 [N,48,48] -> float [N,1,48,48] in [0,1], the layout the model takes."""
+    return torch.from_numpy(images).float().div_(255).unsqueeze(1)
+
+
+@torch.no_grad()
+def predict(model, images, batch=512):
+    """Softmax probabilities for uint8 images."""
+    model.eval()
+    out = [F.softmax(model(to_input(images[i : i + batch])), dim=1) for i in range(0, len(images), batch)]
+    return torch.cat(out).numpy()
+
+
+def accuracy(probs, labels):
+    """Accuracy and mean class recall over labelled rows (label >= 0)."""
+    keep = labels >= 0
+    pred = probs[keep].argmax(1)
+    y = labels[keep]
+    recalls = [float((pred[y == c] == c).mean()) for c in range(len(CLASSES)) if (y == c).any()]
+    return float((pred == y).mean()), float(np.mean(recalls))
+
+
+class Ema:
+    """Exponential moving average of a model's parameters and buffers."""
+
+    def __init__(self, model, decay):
+        self.model = copy.deepcopy(model).eval()
+        self.decay = decay
+
+    @torch.no_grad()
+    def update(self, model, step):
+        d = min(self.decay, (1 + step) / (10 + step))
+        for ema_v, v in zip(self.model.state_dict().values(), model.state_dict().values()):
+            if ema_v.dtype.is_floating_point:
+                ema_v.mul_(d).add_(v.detach(), alpha=1 - d)
+            else:
+                ema_v.copy_(v)
+
+
+def fmt_time(seconds):
+    """Seconds as h:mm:ss."""
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def main(argv=None):
+    """Train, evaluate the EMA model on valid each epoch, keep the best checkpoint."""
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    t0 = time.time()
+    (x, t, y), (vx, vt, vy) = load_data(args)
+    print(f"data: train {len(x)} valid {len(vx)} ({time.time() - t0:.1f}s)", flush=True)
+
+    model = MienNet(args.stem, args.stages, len(CLASSES), args.dropout, args.stem_stride).to(memory_format=torch.channels_last)
+    params = sum(p.numel() for p in model.parameters())
+    print(f"model: {params} parameters, {count_macs(model) / 1e6:.1f}M multiply-adds", flush=True)
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        (no_decay if p.ndim <= 1 else decay).append(p)
+    opt = torch.optim.SGD(
+        [{"params": decay, "weight_decay": args.wd}, {"params": no_decay, "weight_decay": 0}],
+        lr=args.lr,
+        momentum=0.9,
+        nesterov=True,
+    )
+    steps_per_epoch = len(x) // args.batch
+    if args.max_batches:
+        steps_per_epoch = min(steps_per_epoch, args.max_batches)
+    steps_per_epoch = max(1, steps_per_epoch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch, pct_start=0.15, div_factor=20, final_div_factor=200
+    )
+    ema = Ema(model, args.ema)
+    gen = torch.Generator().manual_seed(args.seed)
+    start_epoch, step, best = 0, 0, {"acc": -1.0}
+
+    last = out / "last.pt"
+    if args.resume and last.is_file():
+        ckpt = torch.load(last, weights_only=False)
+        if ckpt["args"]["epochs"] != args.epochs:
+            raise ValueError(f"{last} is a {ckpt['args']['epochs']}-epoch run; resume it with --epochs {ckpt['args']['epochs']}")
+        model.load_state_dict(ckpt["model"])
+        ema.model.load_state_dict(ckpt["ema"])
+        opt.load_state_dict(ckpt["opt"])
+        sched.load_state_dict(ckpt["sched"])
+        gen.set_state(ckpt["gen"])
+        start_epoch, step, best = ckpt["epoch"], ckpt["step"], ckpt["best"]
+        print(f"resumed from {last} at epoch {start_epoch}", flush=True)
+    elif args.resume:
+        print(f"no checkpoint at {last}; starting fresh", flush=True)
+
+    xt, tt = torch.from_numpy(x), torch.from_numpy(t)
+    run_start = time.time()
+    for epoch in range(start_epoch, args.epochs):
+        model.train()
+        order = torch.randperm(len(x), generator=gen)
+        epoch_start, total_loss, seen = time.time(), 0.0, 0
+        for b in range(steps_per_epoch):
+            idx = order[b * args.batch : (b + 1) * args.batch]
+            inputs = augment(xt[idx].float().div_(255).unsqueeze(1), gen)
+            logits = model(inputs.contiguous(memory_format=torch.channels_last))
+            loss = -(tt[idx] * F.log_softmax(logits, dim=1)).sum(1).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            step += 1
+            ema.update(model, step)
+            total_loss += loss.item() * len(idx)
+            seen += len(idx)
+        acc, mcr = accuracy(predict(ema.model, vx), vy)
+        done = epoch + 1
+        elapsed = time.time() - run_start
+        eta = elapsed / (done - start_epoch) * (args.epochs - done)
+        improved = acc > best["acc"]
+        if improved:
+            best = {"acc": acc, "mcr": mcr, "epoch": done}
+            torch.save({"config": model.config, "model": ema.model.state_dict(), "valid": best}, out / "best.pt")
+        torch.save(
+            {
+                "model": model.state_dict(),
+                "ema": ema.model.state_dict(),
+                "opt": opt.state_dict(),
+                "sched": sched.state_dict(),
+                "gen": gen.get_state(),
+                "epoch": done,
+                "step": step,
+                "best": best,
+                "config": model.config,
+                "args": {k: v for k, v in vars(args).items()},
+            },
+            out / "last.tmp",
+        )
+        os.replace(out / "last.tmp", last)
+        line = (
+            f"epoch {done}/{args.epochs} loss {total_loss / max(1, seen):.4f} "
+            f"valid acc {acc:.4f} mcr {mcr:.4f}{' *' if improved else ''} "
+            f"{seen / (time.time() - epoch_start):.0f} img/s elapsed {fmt_time(elapsed)} eta {fmt_time(eta)}"
+        )
+        print(line, flush=True)
+        with open(out / "log.jsonl", "a") as log:
+            log.write(json.dumps({"epoch": done, "loss": total_loss / max(1, seen), "acc": acc, "mcr": mcr}) + "\n")
+        if args.stop_after and done >= args.stop_after and done < args.epochs:
+            print(f"stopped after epoch {done}; continue with --resume", flush=True)
+            return 0
+    print(f"best valid acc {best['acc']:.4f} (mcr {best.get('mcr', 0):.4f}) at epoch {best.get('epoch')}; {out / 'best.pt'}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
