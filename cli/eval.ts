@@ -27,6 +27,7 @@ Options:
   --faces <mode>         crop (default: each image is a face crop) or detect
   --model <path|url>     model.json to evaluate (default: the bundled models/mien-fer)
   --batch <n>            faces per inference batch (default 64)
+  --flip                 average each face with its mirror image (2x work, test-time augmentation)
   --json <file>          write the figures as JSON
   --predictions <file>   write CSV: path,${LABELS.join(",")}
   -h, --help             show this help
@@ -39,6 +40,7 @@ interface Options {
   split: string;
   model: string | URL;
   batch: number;
+  flip: boolean;
   json?: string;
   predictions?: string;
 }
@@ -55,6 +57,7 @@ function parseOptions(args: string[]): Options | null {
       batch: { type: "string", default: "64" },
       json: { type: "string" },
       predictions: { type: "string" },
+      flip: { type: "boolean", default: false },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -88,6 +91,7 @@ function parseOptions(args: string[]): Options | null {
     split: values.split!,
     model,
     batch,
+    flip: values.flip!,
     json: values.json,
     predictions: values.predictions,
   };
@@ -102,7 +106,7 @@ async function classifyAll(images: LabelledImage[], options: Options) {
   const progress = createProgress(images.length, "images");
   let pending: { image: LabelledImage; input: Float32Array }[] = [];
   const flush = async () => {
-    const probs = await model.classify(pending.map((p) => p.input));
+    const probs = await model.classify(pending.map((p) => p.input), { flip: options.flip });
     pending.forEach((p, i) => results.push({ image: p.image, probs: probs[i] }));
     pending = [];
   };
@@ -167,6 +171,7 @@ async function main(args: string[]): Promise<number> {
       data: options.folder,
       split: options.ferplus ? options.split : undefined,
       faces: "crop",
+      flip: options.flip,
       skipped,
       ...metrics,
       fer2013Original: fer2013,

@@ -101,3 +101,12 @@ export function faceInput(frame: Frame, size: number, box?: Box): Float32Array {
   for (let i = 0; i < input.length; i++) input[i] /= 255;
   return input;
 }
+
+/** A size x size image mirrored left-right (for flip test-time augmentation). */
+export function mirror(face: Float32Array, size: number): Float32Array {
+  const out = new Float32Array(face.length);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) out[y * size + x] = face[y * size + size - 1 - x];
+  }
+  return out;
+}

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { initDenoTf } from "../cli/deno_tf.ts";
 import { LABELS } from "../shared/labels.ts";
 import { loadModel } from "../shared/model.ts";
+import { mirror } from "../shared/preprocess.ts";
 import { tf } from "../shared/tf.ts";
 import { ROOT } from "./helpers.ts";
 
@@ -34,6 +35,14 @@ Deno.test("batched and single inference agree, probabilities sum to 1", async ()
     assert.ok(Math.abs(single.reduce((a, b) => a + b, 0) - 1) < 1e-4);
   }
   assert.deepEqual(await model.classify([]), []);
+});
+
+Deno.test("flip averages a face with its mirror image", async () => {
+  const size = model.info.inputSize;
+  const [plain] = await model.classify([faces[3]]);
+  const [mirrored] = await model.classify([mirror(faces[3], size)]);
+  const [flipped] = await model.classify([faces[3]], { flip: true });
+  flipped.forEach((v, j) => assert.ok(Math.abs(v - (plain[j] + mirrored[j]) / 2) < 1e-5));
 });
 
 Deno.test("classify rejects wrongly sized faces and leaks no tensors", async () => {

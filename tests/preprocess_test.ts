@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { faceInput, resampleGray, toGray } from "../shared/preprocess.ts";
+import { faceInput, mirror, resampleGray, toGray } from "../shared/preprocess.ts";
 
 Deno.test("toGray uses BT.601 luma on RGBA and passes grey through", () => {
   const rgba = new Uint8ClampedArray([255, 0, 0, 255, 0, 255, 0, 255, 0, 0, 255, 0, 10, 20, 30, 255]);
@@ -49,4 +49,10 @@ Deno.test("faceInput scales to [0,1] at the model size", () => {
     () => faceInput({ data, width: 96, height: 64 }, 48, { x: 0, y: 0, width: 0, height: 5 }),
     RangeError,
   );
+});
+
+Deno.test("mirror flips rows left-right and twice is the identity", () => {
+  const face = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.deepEqual(Array.from(mirror(face, 3)), [3, 2, 1, 6, 5, 4, 9, 8, 7]);
+  assert.deepEqual(Array.from(mirror(mirror(face, 3), 3)), Array.from(face));
 });
