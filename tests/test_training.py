@@ -120,6 +120,24 @@ class TrainExportTests(unittest.TestCase):
             probs = np.array(json.loads(fixtures.read_text())["probs"])
             np.testing.assert_allclose(probs.sum(1), 1, atol=1e-5)
 
+    def test_distillation_from_a_teacher(self):
+        with tempfile.TemporaryDirectory() as d:
+            write_folder(Path(d) / "data", CLASSES, per_class=12, mode="L")
+            common = ["--folder", str(Path(d) / "data"), "--batch", "16", "--max-batches", "2", "--epochs", "1"]
+            self.assertEqual(train.main(common + ["--out", f"{d}/teacher", "--stages", "16:1:1"]), 0)
+            self.assertEqual(
+                train.main(common + ["--out", f"{d}/student", "--stages", "8:1:1", "--teacher", f"{d}/teacher/best.pt", f"{d}/teacher/last.pt"]),
+                0,
+            )
+            self.assertTrue((Path(d) / "student/best.pt").is_file())
+
+    def test_distillation_loss(self):
+        logits = torch.tensor([[2.0, 0.0, -1.0]])
+        same = torch.softmax(logits / 2, dim=1)
+        self.assertAlmostEqual(float(train.distillation_loss(logits, same, 2.0)), 0.0, places=6)
+        other = torch.tensor([[0.1, 0.1, 0.8]])
+        self.assertGreater(float(train.distillation_loss(logits, other, 2.0)), 0.1)
+
     def test_graph_matches_model(self):
         torch.manual_seed(0)
         model = MienNet(8, [(16, 1, 1), (24, 2, 2)], stem_stride=2).eval()

@@ -35,31 +35,18 @@ class GraphBuilder:
     def __init__(self):
         self.nodes, self.weights = [], []
 
-    def const(self, name, array):
-        array = np.ascontiguousarray(array, dtype=np.float32)
+    def const(self, name, array, dtype=np.float32):
+        """A weight node (float32, or int32 for shapes and axes) stored in the weights file."""
+        array = np.ascontiguousarray(array, dtype=dtype)
+        tf_type = "DT_INT32" if dtype == np.int32 else "DT_FLOAT"
         self.weights.append((name, array))
         self.nodes.append(
             {
                 "name": name,
                 "op": "Const",
                 "attr": {
-                    "value": {"tensor": {"dtype": "DT_FLOAT", "tensorShape": {"dim": [{"size": str(d)} for d in array.shape]}}},
-                    "dtype": {"type": "DT_FLOAT"},
-                },
-            }
-        )
-        return name
-
-    def int_const(self, name, values):
-        values = np.asarray(values, dtype=np.int32)
-        self.weights.append((name, values))
-        self.nodes.append(
-            {
-                "name": name,
-                "op": "Const",
-                "attr": {
-                    "value": {"tensor": {"dtype": "DT_INT32", "tensorShape": {"dim": [{"size": str(len(values))}]}}},
-                    "dtype": {"type": "DT_INT32"},
+                    "value": {"tensor": {"dtype": tf_type, "tensorShape": {"dim": [{"size": str(d)} for d in array.shape]}}},
+                    "dtype": {"type": tf_type},
                 },
             }
         )
@@ -117,7 +104,7 @@ def build_graph(model, logit_bias):
             x = g.op(f"block{i}/add", "AddV2", [x, inp], {"T": {"type": "DT_FLOAT"}})
             x = g.op(f"block{i}/relu", "Relu", [x], {"T": {"type": "DT_FLOAT"}})
         features.append(x)
-    axes = g.int_const("pool/axes", [1, 2])
+    axes = g.const("pool/axes", [1, 2], np.int32)
     x = g.op("pool", "Mean", [x, axes], {"keep_dims": {"b": False}, "T": {"type": "DT_FLOAT"}})
     fw = g.const("logits/weights", model.fc.weight.detach().numpy().T)
     fb = g.const("logits/bias", model.fc.bias.detach().numpy() + logit_bias)

@@ -44,6 +44,10 @@ def parse_args(argv=None):
     p.add_argument("--stem-stride", type=int, choices=[1, 2], default=DEFAULT_STEM_STRIDE)
     p.add_argument("--stages", type=parse_stages, default=DEFAULT_STAGES, help="e.g. 32:1:1,64:2:3,128:2:4,256:2:2")
     p.add_argument("--no-excluded", action="store_true", help="skip FER+ no-majority images (used as soft targets by default)")
+    p.add_argument("--teacher", nargs="+", help="best.pt file(s) of trained nets to distil from (ensemble mean)")
+    p.add_argument("--kd-alpha", type=float, default=0.7, help="weight of the distillation term")
+    p.add_argument("--kd-temp", type=float, default=2.0, help="distillation temperature")
+    p.add_argument("--device", default="cpu", help="cpu, cuda, or auto (cuda when available)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--limit", type=int, help="use at most N images per split (smoke runs)")
@@ -78,11 +82,26 @@ def to_input(images):
 
 
 @torch.no_grad()
-def predict(model, images, batch=512):
+def predict(model, images, device="cpu", batch=512):
     """Softmax probabilities for uint8 images."""
     model.eval()
-    out = [F.softmax(model(to_input(images[i : i + batch])), dim=1) for i in range(0, len(images), batch)]
+    out = [F.softmax(model(to_input(images[i : i + batch]).to(device)), dim=1).cpu() for i in range(0, len(images), batch)]
     return torch.cat(out).numpy()
+
+
+def load_net(path, device):
+    """A MienNet from a best.pt/last.pt checkpoint, in eval mode."""
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    config = ckpt["config"]
+    net = MienNet(config["stem"], [tuple(s) for s in config["stages"]], config["num_classes"], stem_stride=config.get("stem_stride", 1))
+    net.load_state_dict(ckpt["model"] if "opt" not in ckpt else ckpt["ema"])
+    return net.to(device).eval()
+
+
+def distillation_loss(logits, teacher_probs_t, temp):
+    """KL(teacher || student) at temperature temp, scaled by temp^2 (Hinton et al.)."""
+    log_student = F.log_softmax(logits / temp, dim=1)
+    return F.kl_div(log_student, teacher_probs_t, reduction="batchmean") * temp * temp
 
 
 def accuracy(probs, labels):
@@ -121,6 +140,7 @@ def main(argv=None):
     """Train, evaluate the EMA model on valid each epoch, keep the best checkpoint."""
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
+    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else args.device.replace("auto", "cpu"))
     torch.manual_seed(args.seed)
     np.random.seed(args.seed)
     out = Path(args.out)
@@ -130,7 +150,11 @@ def main(argv=None):
     (x, t, y), (vx, vt, vy) = load_data(args)
     print(f"data: train {len(x)} valid {len(vx)} ({time.time() - t0:.1f}s)", flush=True)
 
-    model = MienNet(args.stem, args.stages, len(CLASSES), args.dropout, args.stem_stride).to(memory_format=torch.channels_last)
+    model = MienNet(args.stem, args.stages, len(CLASSES), args.dropout, args.stem_stride).to(device, memory_format=torch.channels_last)
+    teachers = [load_net(path, device) for path in args.teacher or []]
+    for path, teacher in zip(args.teacher or [], teachers):
+        acc, mcr = accuracy(predict(teacher, vx, device), vy)
+        print(f"teacher {path}: valid acc {acc:.4f} mcr {mcr:.4f}", flush=True)
     params = sum(p.numel() for p in model.parameters())
     print(f"model: {params} parameters, {count_macs(model) / 1e6:.1f}M multiply-adds", flush=True)
     decay, no_decay = [], []
@@ -155,7 +179,7 @@ def main(argv=None):
 
     last = out / "last.pt"
     if args.resume and last.is_file():
-        ckpt = torch.load(last, weights_only=False)
+        ckpt = torch.load(last, map_location=device, weights_only=False)
         if ckpt["args"]["epochs"] != args.epochs:
             raise ValueError(f"{last} is a {ckpt['args']['epochs']}-epoch run; resume it with --epochs {ckpt['args']['epochs']}")
         model.load_state_dict(ckpt["model"])
@@ -176,9 +200,15 @@ def main(argv=None):
         epoch_start, total_loss, seen = time.time(), 0.0, 0
         for b in range(steps_per_epoch):
             idx = order[b * args.batch : (b + 1) * args.batch]
-            inputs = augment(xt[idx].float().div_(255).unsqueeze(1), gen)
-            logits = model(inputs.contiguous(memory_format=torch.channels_last))
-            loss = -(tt[idx] * F.log_softmax(logits, dim=1)).sum(1).mean()
+            inputs = augment(xt[idx].float().div_(255).unsqueeze(1), gen).to(device)
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
+            logits = model(inputs)
+            loss = -(tt[idx].to(device) * F.log_softmax(logits, dim=1)).sum(1).mean()
+            if teachers:
+                with torch.no_grad():
+                    soft = torch.stack([F.softmax(t(inputs) / args.kd_temp, dim=1) for t in teachers]).mean(0)
+                kd = distillation_loss(logits, soft, args.kd_temp)
+                loss = (1 - args.kd_alpha) * loss + args.kd_alpha * kd
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -187,14 +217,15 @@ def main(argv=None):
             ema.update(model, step)
             total_loss += loss.item() * len(idx)
             seen += len(idx)
-        acc, mcr = accuracy(predict(ema.model, vx), vy)
+        acc, mcr = accuracy(predict(ema.model, vx, device), vy)
         done = epoch + 1
         elapsed = time.time() - run_start
         eta = elapsed / (done - start_epoch) * (args.epochs - done)
         improved = acc > best["acc"]
         if improved:
             best = {"acc": acc, "mcr": mcr, "epoch": done}
-            torch.save({"config": model.config, "model": ema.model.state_dict(), "valid": best}, out / "best.pt")
+            state = {k: v.cpu() for k, v in ema.model.state_dict().items()}
+            torch.save({"config": model.config, "model": state, "valid": best}, out / "best.pt")
         torch.save(
             {
                 "model": model.state_dict(),
