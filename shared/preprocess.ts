@@ -37,41 +37,42 @@ export function toGray(frame: Frame): Float32Array {
 }
 
 /**
- * Resample a region of a grey image to size x size by area averaging (downscale) or bilinear
- * interpolation (upscale); pixels outside the image repeat the nearest edge.
+ * Resample a region of a grey image to outWidth x outHeight (square when outHeight is absent) by
+ * area averaging (downscale) or bilinear interpolation (upscale); outside pixels repeat the edge.
  */
 export function resampleGray(
   gray: Float32Array,
   width: number,
   height: number,
   box: Box,
-  size: number,
+  outWidth: number,
+  outHeight = outWidth,
 ): Float32Array {
-  const out = new Float32Array(size * size);
-  const sx = box.width / size;
-  const sy = box.height / size;
+  const out = new Float32Array(outWidth * outHeight);
+  const sx = box.width / outWidth;
+  const sy = box.height / outHeight;
   const at = (x: number, y: number) =>
     gray[Math.min(height - 1, Math.max(0, y)) * width + Math.min(width - 1, Math.max(0, x))];
   if (sx <= 1 && sy <= 1) {
-    for (let oy = 0; oy < size; oy++) {
+    for (let oy = 0; oy < outHeight; oy++) {
       const fy = box.y + (oy + 0.5) * sy - 0.5;
       const y0 = Math.floor(fy);
       const wy = fy - y0;
-      for (let ox = 0; ox < size; ox++) {
+      for (let ox = 0; ox < outWidth; ox++) {
         const fx = box.x + (ox + 0.5) * sx - 0.5;
         const x0 = Math.floor(fx);
         const wx = fx - x0;
-        out[oy * size + ox] = (1 - wy) * ((1 - wx) * at(x0, y0) + wx * at(x0 + 1, y0)) +
+        out[oy * outWidth + ox] = (1 - wy) * ((1 - wx) * at(x0, y0) + wx * at(x0 + 1, y0)) +
           wy * ((1 - wx) * at(x0, y0 + 1) + wx * at(x0 + 1, y0 + 1));
       }
     }
     return out;
   }
   // Area average: each output pixel is the mean of the source area it covers (partial pixels weighted).
-  for (let oy = 0; oy < size; oy++) {
+  for (let oy = 0; oy < outHeight; oy++) {
     const top = box.y + oy * sy;
     const bottom = top + sy;
-    for (let ox = 0; ox < size; ox++) {
+    for (let ox = 0; ox < outWidth; ox++) {
       const left = box.x + ox * sx;
       const right = left + sx;
       let sum = 0;
@@ -86,7 +87,7 @@ export function resampleGray(
           area += w * h;
         }
       }
-      out[oy * size + ox] = sum / area;
+      out[oy * outWidth + ox] = sum / area;
     }
   }
   return out;

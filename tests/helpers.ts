@@ -22,3 +22,9 @@ export async function runCli(script: string, args: string[]) {
   const decoder = new TextDecoder();
   return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
 }
+
+/** Real photos beside the project (no labels; counts of faces by eye, from its SOURCE.md). */
+export const MEDIA = `${ROOT}../shared/media`;
+/** Whether the photos are present. */
+export const HAS_MEDIA = existsSync(`${MEDIA}/SOURCE.md`);
+if (!HAS_MEDIA) console.warn(`photos not found at ${MEDIA}: tests that need them are skipped`);
