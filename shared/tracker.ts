@@ -1,0 +1,92 @@
+import type { Box } from "./preprocess.ts";
+
+/** A face seen in one frame: its box and class probabilities. */
+export interface FaceObservation {
+  box: Box;
+  scores: ArrayLike<number>;
+}
+
+/** A face followed across frames, with probabilities smoothed over time. */
+export interface TrackedFace {
+  id: number;
+  box: Box;
+  /** Exponentially smoothed probabilities (half-life in ms). */
+  scores: number[];
+  /** Frames in which this face was matched. */
+  hits: number;
+  lastSeen: number;
+}
+
+/** Options for createTracker. */
+export interface TrackerOptions {
+  /** Time for an old observation's weight to halve, in ms (default 500). */
+  halfLifeMs?: number;
+  /** Minimum box overlap (intersection over union) to continue a track (default 0.3). */
+  minIou?: number;
+  /** Forget a face not seen for this long, in ms (default 1000). */
+  maxAgeMs?: number;
+}
+
+/** Intersection over union of two boxes. */
+export function iou(a: Box, b: Box): number {
+  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+  if (w <= 0 || h <= 0) return 0;
+  const inter = w * h;
+  return inter / (a.width * a.height + b.width * b.height - inter);
+}
+
+/**
+ * Keeps face identities across frames by greedy IoU matching and smooths their scores with a
+ * time-based EMA, so labels do not flicker; frames may arrive at any rate (skipped under load).
+ */
+export function createTracker(options: TrackerOptions = {}) {
+  const { halfLifeMs = 500, minIou = 0.3, maxAgeMs = 1000 } = options;
+  let tracks: TrackedFace[] = [];
+  let nextId = 1;
+  return {
+    /** Match this frame's faces to tracks (time in ms); returns the tracks seen in this frame, in input order. */
+    update(faces: FaceObservation[], timeMs: number): TrackedFace[] {
+      tracks = tracks.filter((t) => timeMs - t.lastSeen <= maxAgeMs);
+      const pairs: { face: number; track: TrackedFace; overlap: number }[] = [];
+      faces.forEach((face, i) =>
+        tracks.forEach((track) => {
+          const overlap = iou(face.box, track.box);
+          if (overlap >= minIou) pairs.push({ face: i, track, overlap });
+        })
+      );
+      pairs.sort((a, b) => b.overlap - a.overlap);
+      const matched = new Map<number, TrackedFace>();
+      const used = new Set<TrackedFace>();
+      for (const { face, track } of pairs) {
+        if (matched.has(face) || used.has(track)) continue;
+        matched.set(face, track);
+        used.add(track);
+      }
+      return faces.map((face, i) => {
+        const track = matched.get(i);
+        if (!track) {
+          const created: TrackedFace = {
+            id: nextId++,
+            box: { ...face.box },
+            scores: Array.from(face.scores),
+            hits: 1,
+            lastSeen: timeMs,
+          };
+          tracks.push(created);
+          return created;
+        }
+        const keep = Math.pow(0.5, Math.max(0, timeMs - track.lastSeen) / halfLifeMs);
+        track.scores = track.scores.map((s, j) => keep * s + (1 - keep) * face.scores[j]);
+        track.box = { ...face.box };
+        track.hits++;
+        track.lastSeen = timeMs;
+        return track;
+      });
+    },
+    /** Forget every face. */
+    reset() {
+      tracks = [];
+    },
+  };
+}

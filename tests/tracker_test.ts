@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { createTracker, iou } from "../shared/tracker.ts";
+
+const box = (x: number, y: number, size = 100) => ({ x, y, width: size, height: size });
+const happy = [0, 0, 0, 1, 0, 0, 0];
+const sad = [0, 0, 0, 0, 1, 0, 0];
+
+Deno.test("iou of identical, disjoint and half-overlapping boxes", () => {
+  assert.equal(iou(box(0, 0), box(0, 0)), 1);
+  assert.equal(iou(box(0, 0), box(200, 0)), 0);
+  assert.ok(Math.abs(iou(box(0, 0), box(50, 0)) - 50 / 150) < 1e-12);
+});
+
+Deno.test("tracker keeps identities of two faces moving across frames", () => {
+  const tracker = createTracker();
+  let [a, b] = tracker.update([{ box: box(0, 0), scores: happy }, { box: box(300, 0), scores: sad }], 0);
+  assert.notEqual(a.id, b.id);
+  const ids = [a.id, b.id];
+  for (let t = 1; t <= 10; t++) {
+    // Both faces move 15 px a frame (and 5 px down) and arrive in the opposite order.
+    [b, a] = tracker.update([
+      { box: box(300 + 15 * t, 5 * t), scores: sad },
+      { box: box(15 * t, 5 * t), scores: happy },
+    ], t * 33);
+    assert.deepEqual([a.id, b.id], ids);
+  }
+  assert.equal(a.hits, 11);
+});
+
+Deno.test("tracker smooths scores with the half-life and starts new faces fresh", () => {
+  const tracker = createTracker({ halfLifeMs: 100 });
+  tracker.update([{ box: box(0, 0), scores: happy }], 0);
+  const [after] = tracker.update([{ box: box(2, 0), scores: sad }], 100);
+  assert.ok(Math.abs(after.scores[3] - 0.5) < 1e-12);
+  assert.ok(Math.abs(after.scores[4] - 0.5) < 1e-12);
+  const [other] = tracker.update([{ box: box(500, 500), scores: sad }], 150);
+  assert.notEqual(other.id, after.id);
+  assert.deepEqual(other.scores, sad);
+});
+
+Deno.test("tracker forgets faces unseen for longer than maxAgeMs", () => {
+  const tracker = createTracker({ maxAgeMs: 200 });
+  const [first] = tracker.update([{ box: box(0, 0), scores: happy }], 0);
+  const [same] = tracker.update([{ box: box(0, 0), scores: happy }], 150);
+  assert.equal(same.id, first.id);
+  const [again] = tracker.update([{ box: box(0, 0), scores: happy }], 500);
+  assert.notEqual(again.id, first.id);
+  tracker.reset();
+  const [fresh] = tracker.update([{ box: box(0, 0), scores: happy }], 510);
+  assert.notEqual(fresh.id, again.id);
+});
