@@ -8,6 +8,7 @@ import { argmax, computeMetrics, formatMetrics, type Metrics } from "../shared/m
 import { BUNDLED_MODEL_URL, loadModel } from "../shared/model.ts";
 import { faceInput } from "../shared/preprocess.ts";
 import { type LabelledImage, listLabelledFolder, readFer2013Labels, UsageError } from "./dataset.ts";
+import { createDenoAnalyzer } from "./deno_analyzer.ts";
 import { initDenoTf } from "./deno_tf.ts";
 import { createProgress } from "./progress.ts";
 
@@ -24,7 +25,8 @@ Options:
   --ferplus <dir>        FER+ layout (<dir>/<split>/<class>/*); also reports accuracy on
                          FER2013's original labels (fer2013_crossref.csv) for the same images
   --split <name>         FER+ split: test (default) or valid
-  --faces <mode>         crop (default: each image is a face crop) or detect
+  --faces <mode>         crop (default: each image is a face crop) or detect (find faces with
+                         the Haar detector, classify the largest; no face = a miss)
   --model <path|url>     model.json to evaluate (default: the bundled models/mien-fer)
   --batch <n>            faces per inference batch (default 64)
   --flip                 average each face with its mirror image (2x work, test-time augmentation)
@@ -40,6 +42,7 @@ interface Options {
   split: string;
   model: string | URL;
   batch: number;
+  faces: "crop" | "detect";
   flip: boolean;
   json?: string;
   predictions?: string;
@@ -62,12 +65,9 @@ function parseOptions(args: string[]): Options | null {
     },
   });
   if (values.help) return null;
-  if (values.faces === "detect") {
-    throw new UsageError(
-      "--faces detect needs the face detector, which arrives with the analysis pipeline; use --faces crop",
-    );
+  if (values.faces !== "crop" && values.faces !== "detect") {
+    throw new UsageError(`--faces must be crop or detect, not "${values.faces}"`);
   }
-  if (values.faces !== "crop") throw new UsageError(`--faces must be crop or detect, not "${values.faces}"`);
   if (!["test", "valid"].includes(values.split!)) {
     throw new UsageError(`--split must be test or valid, not "${values.split}"`);
   }
@@ -91,17 +91,27 @@ function parseOptions(args: string[]): Options | null {
     split: values.split!,
     model,
     batch,
+    faces: values.faces as "crop" | "detect",
     flip: values.flip!,
     json: values.json,
     predictions: values.predictions,
   };
 }
 
+/** One evaluated image: its probabilities, or null when --faces detect found no face. */
+interface Result {
+  image: LabelledImage;
+  probs: Float32Array | null;
+}
+
 /** Probabilities for each image; unreadable images are reported on stderr and left out. */
 async function classifyAll(images: LabelledImage[], options: Options) {
-  const model = await loadModel(options.model);
+  const analyzer = options.faces === "detect"
+    ? await createDenoAnalyzer({ modelUrl: options.model, flip: options.flip })
+    : undefined;
+  const model = analyzer?.model ?? await loadModel(options.model);
   const size = model.info.inputSize;
-  const results: { image: LabelledImage; probs: Float32Array }[] = [];
+  const results: Result[] = [];
   const skipped: { path: string; reason: string }[] = [];
   const progress = createProgress(images.length, "images");
   let pending: { image: LabelledImage; input: Float32Array }[] = [];
@@ -114,7 +124,16 @@ async function classifyAll(images: LabelledImage[], options: Options) {
     const image = images[i];
     try {
       const frame = await decodeImage(await Deno.readFile(image.path));
-      pending.push({ image, input: faceInput(frame, size) });
+      if (analyzer) {
+        const { faces } = await analyzer.analyze(frame);
+        const largest = faces.sort((a, b) => b.box.width * b.box.height - a.box.width * a.box.height)[0];
+        results.push({
+          image,
+          probs: largest ? Float32Array.from(LABELS, (l) => largest.expression.scores[l]) : null,
+        });
+      } else {
+        pending.push({ image, input: faceInput(frame, size) });
+      }
     } catch (error) {
       skipped.push({ path: image.path, reason: (error as Error).message });
       console.error(`\nskipped ${image.path}: ${(error as Error).message}`);
@@ -124,7 +143,8 @@ async function classifyAll(images: LabelledImage[], options: Options) {
   }
   if (pending.length) await flush();
   progress.done();
-  model.dispose();
+  if (analyzer) analyzer.dispose();
+  else model.dispose();
   return { results, skipped, model: model.info };
 }
 
@@ -140,7 +160,7 @@ async function main(args: string[]): Promise<number> {
   const { results, skipped, model } = await classifyAll(images, options);
   const seconds = (performance.now() - started) / 1000;
   const labels = results.map((r) => r.image.label);
-  const predicted = results.map((r) => argmax(r.probs));
+  const predicted = results.map((r) => (r.probs ? argmax(r.probs) : -1));
   const metrics = computeMetrics(labels, predicted);
 
   console.log(`model: ${model.name} ${model.version} (${model.parameters} parameters)`);
@@ -170,7 +190,7 @@ async function main(args: string[]): Promise<number> {
       model: { name: model.name, version: model.version, parameters: model.parameters },
       data: options.folder,
       split: options.ferplus ? options.split : undefined,
-      faces: "crop",
+      faces: options.faces,
       flip: options.flip,
       skipped,
       ...metrics,
@@ -180,7 +200,8 @@ async function main(args: string[]): Promise<number> {
   }
   if (options.predictions) {
     const rows = results.map((r) =>
-      [csvField(r.image.path), ...Array.from(r.probs, (p) => p.toFixed(6))].join(",")
+      [csvField(r.image.path), ...(r.probs ? Array.from(r.probs, (p) => p.toFixed(6)) : LABELS.map(() => ""))]
+        .join(",")
     );
     await Deno.writeTextFile(options.predictions, [`path,${LABELS.join(",")}`, ...rows].join("\n") + "\n");
   }

@@ -17,22 +17,31 @@ export interface Metrics {
   absent: string[];
   /** confusion[true][predicted] counts. */
   confusion: number[][];
+  /** Per true class: images where no face was found (prediction -1), counted as errors. */
+  noFace: number[];
 }
 
-/** Accuracy, mean class recall, macro-F1, per-class figures and the confusion matrix. */
+/**
+ * Accuracy, mean class recall, macro-F1, per-class figures and the confusion matrix; a prediction of
+ * -1 means "no face found" and counts as an error.
+ */
 export function computeMetrics(labels: number[], predictions: number[], classes = LABELS.length): Metrics {
   if (labels.length !== predictions.length) {
     throw new RangeError(`${labels.length} labels but ${predictions.length} predictions`);
   }
   const confusion = Array.from({ length: classes }, () => new Array(classes).fill(0));
-  labels.forEach((label, i) => confusion[label][predictions[i]]++);
+  const noFace = new Array(classes).fill(0);
+  labels.forEach((label, i) => {
+    if (predictions[i] < 0) noFace[label]++;
+    else confusion[label][predictions[i]]++;
+  });
   const names = LABELS.slice(0, classes);
   const perClass: Metrics["perClass"] = {};
   const recalls: number[] = [];
   const f1s: number[] = [];
   let correct = 0;
   names.forEach((name, c) => {
-    const support = confusion[c].reduce((a, b) => a + b, 0);
+    const support = confusion[c].reduce((a, b) => a + b, 0) + noFace[c];
     const predicted = confusion.reduce((a, row) => a + row[c], 0);
     const tp = confusion[c][c];
     correct += tp;
@@ -56,6 +65,7 @@ export function computeMetrics(labels: number[], predictions: number[], classes 
     perClass,
     absent: names.filter((name) => perClass[name].support === 0),
     confusion,
+    noFace,
   };
 }
 
@@ -69,8 +79,9 @@ export function argmax(values: ArrayLike<number>): number {
 /** The figures as a readable text report (percentages, per-class recall, confusion matrix). */
 export function formatMetrics(m: Metrics): string {
   const pct = (v: number | null) => (v === null ? "absent" : `${(100 * v).toFixed(2)}%`);
+  const missed = m.noFace.reduce((a, b) => a + b, 0);
   const lines = [
-    `images: ${m.count}`,
+    `images: ${m.count}${missed ? ` (no face found in ${missed}, counted as errors)` : ""}`,
     `accuracy: ${pct(m.accuracy)}`,
     `mean class recall: ${pct(m.meanRecall)}`,
     `macro-F1: ${pct(m.macroF1)}`,
@@ -81,9 +92,11 @@ export function formatMetrics(m: Metrics): string {
     ),
     "",
     "confusion matrix (rows = true, columns = predicted):",
-    `  ${"".padEnd(10)} ${LABELS.map((l) => l.slice(0, 5).padStart(6)).join("")}`,
+    `  ${"".padEnd(10)} ${LABELS.map((l) => l.slice(0, 5).padStart(6)).join("")}${missed ? " noface" : ""}`,
     ...m.confusion.map((row, i) =>
-      `  ${LABELS[i].padEnd(10)} ${row.map((v) => String(v).padStart(6)).join("")}`
+      `  ${LABELS[i].padEnd(10)} ${row.map((v) => String(v).padStart(6)).join("")}${
+        missed ? String(m.noFace[i]).padStart(7) : ""
+      }`
     ),
   ];
   if (m.absent.length) lines.push("", `absent classes: ${m.absent.join(", ")}`);

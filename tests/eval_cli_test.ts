@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import encodePng from "@jsquash/png/encode.js";
-import { FERPLUS, HAS_FERPLUS, ROOT, runCli } from "./helpers.ts";
+import { FERPLUS, HAS_FERPLUS, HAS_MEDIA, MEDIA, ROOT, runCli } from "./helpers.ts";
 
 const fixtures = JSON.parse(await Deno.readTextFile(`${ROOT}tests/fixtures/parity.json`));
 
@@ -42,9 +42,9 @@ Deno.test("eval reports a missing folder, an unknown class and bad options clear
   assert.equal(r.code, 2);
   assert.match(r.stderr, /unknown class folder "contempt"/);
 
-  r = await runCli("cli/eval.ts", ["--faces", "detect", dir]);
+  r = await runCli("cli/eval.ts", ["--faces", "guess", dir]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /--faces detect/);
+  assert.match(r.stderr, /--faces must be crop or detect/);
   r = await runCli("cli/eval.ts", ["--split", "train", "--ferplus", dir]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--split must be test or valid/);
@@ -73,6 +73,39 @@ Deno.test("eval on a labelled folder: figures, absent classes, skipped image, JS
   const probs = csv[1].split(",").slice(1).map(Number);
   assert.ok(Math.abs(probs.reduce((a, b) => a + b, 0) - 1) < 1e-3);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test({
+  name: "eval --faces detect classifies the largest face and counts images without one as misses",
+  ignore: !HAS_MEDIA,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    await Deno.mkdir(`${dir}/happy`);
+    await Deno.mkdir(`${dir}/neutral`);
+    await Deno.copyFile(`${MEDIA}/alex-lacamoire.png`, `${dir}/happy/a.png`);
+    await Deno.copyFile(`${MEDIA}/two_people.jpg`, `${dir}/happy/b.jpg`);
+    const blank = new Uint8ClampedArray(200 * 200 * 4).fill(180);
+    const png = await encodePng({ data: blank, width: 200, height: 200, colorSpace: "srgb" } as ImageData);
+    await Deno.writeFile(`${dir}/neutral/blank.png`, new Uint8Array(png));
+    const r = await runCli("cli/eval.ts", [
+      "--faces",
+      "detect",
+      dir,
+      "--json",
+      `${dir}/r.json`,
+      "--predictions",
+      `${dir}/p.csv`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /images: 3 \(no face found in 1, counted as errors\)/);
+    const report = JSON.parse(await Deno.readTextFile(`${dir}/r.json`));
+    assert.equal(report.faces, "detect");
+    assert.deepEqual(report.noFace, [0, 0, 0, 0, 0, 0, 1]);
+    assert.equal(report.perClass.neutral.recall, 0);
+    const csv = await Deno.readTextFile(`${dir}/p.csv`);
+    assert.match(csv, /blank\.png,,,,,,,\n/);
+    await Deno.remove(dir, { recursive: true });
+  },
 });
 
 Deno.test({

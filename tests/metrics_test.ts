@@ -22,6 +22,16 @@ Deno.test("computeMetrics on a hand-made case", () => {
   assert.match(text, /absent classes: disgust, sadness, anger/);
 });
 
+Deno.test("computeMetrics counts 'no face' (-1) as an error, outside the confusion matrix", () => {
+  const m = computeMetrics([3, 3, 3, 6], [3, -1, 3, -1]);
+  assert.equal(m.accuracy, 0.5);
+  assert.equal(m.perClass.happiness.recall, 2 / 3);
+  assert.equal(m.perClass.neutral.recall, 0);
+  assert.deepEqual(m.noFace, [0, 0, 0, 1, 0, 0, 1]);
+  assert.equal(m.confusion.flat().reduce((a, b) => a + b, 0), 2);
+  assert.match(formatMetrics(m), /no face found in 2/);
+});
+
 Deno.test("computeMetrics rejects mismatched lengths", () => {
   assert.throws(() => computeMetrics([0, 1], [0]), RangeError);
 });

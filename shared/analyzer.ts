@@ -1,0 +1,88 @@
+import type { DetectOptions, FaceDetector } from "./detect_haar.ts";
+import { type Label, LABELS, scoresRecord } from "./labels.ts";
+import { argmax } from "./metrics.ts";
+import type { ExpressionModel } from "./model.ts";
+import { type Box, faceInput, type Frame } from "./preprocess.ts";
+
+/** Options for createAnalyzer. */
+export interface AnalyzerOptions extends DetectOptions {
+  model: ExpressionModel;
+  detector: FaceDetector;
+  /** Share of the face box added on every side before cropping (default 0.1). */
+  cropMargin?: number;
+  /** Average each face with its mirror image (2x model work). */
+  flip?: boolean;
+}
+
+/** One face in a frame. */
+export interface FaceResult {
+  /** Detector box in frame pixels. */
+  box: Box;
+  /** Detector confidence in [0,1]. */
+  score: number;
+  expression: { label: Label; scores: Record<Label, number> };
+}
+
+/** What analyze() returns for one frame. */
+export interface AnalysisResult {
+  faces: FaceResult[];
+  width: number;
+  height: number;
+  timings: { detectMs: number; classifyMs: number; totalMs: number };
+}
+
+/** The square crop that the model sees for a face box: centred, enlarged by `margin` per side. */
+export function faceCrop(box: Box, margin: number): Box {
+  const side = Math.max(box.width, box.height) * (1 + 2 * margin);
+  return {
+    x: box.x + box.width / 2 - side / 2,
+    y: box.y + box.height / 2 - side / 2,
+    width: side,
+    height: side,
+  };
+}
+
+/** Check that a frame is ImageData-shaped with enough bytes. */
+function checkFrame(frame: Frame) {
+  const channels = frame.channels ?? 4;
+  if (
+    !(Number.isInteger(frame.width) && Number.isInteger(frame.height) && frame.width > 0 && frame.height > 0)
+  ) {
+    throw new RangeError(`frame size must be positive integers, got ${frame.width}x${frame.height}`);
+  }
+  if (!frame.data || frame.data.length < frame.width * frame.height * channels) {
+    throw new RangeError(`frame data is shorter than ${frame.width}x${frame.height}x${channels}`);
+  }
+}
+
+/** Find faces in a frame, crop each as the model was trained, classify them in one batch. */
+export function createAnalyzer(options: AnalyzerOptions) {
+  const { model, detector } = options;
+  const size = model.info.inputSize;
+  return {
+    /** Analyse one RGBA (or grey/RGB with `channels`) frame. */
+    async analyze(frame: Frame, overrides: DetectOptions = {}): Promise<AnalysisResult> {
+      checkFrame(frame);
+      const start = performance.now();
+      const detections = detector.detect(frame, {
+        maxFaces: overrides.maxFaces ?? options.maxFaces,
+        minFaceSize: overrides.minFaceSize ?? options.minFaceSize,
+      });
+      const detected = performance.now();
+      const margin = options.cropMargin ?? 0.1;
+      const inputs = detections.map((d) => faceInput(frame, size, faceCrop(d.box, margin)));
+      const probs = await model.classify(inputs, { flip: options.flip });
+      const done = performance.now();
+      return {
+        faces: detections.map((d, i) => ({
+          box: d.box,
+          score: d.score,
+          expression: { label: LABELS[argmax(probs[i])], scores: scoresRecord(probs[i]) },
+        })),
+        width: frame.width,
+        height: frame.height,
+        timings: { detectMs: detected - start, classifyMs: done - detected, totalMs: done - start },
+      };
+    },
+  };
+}
