@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import decodePng from "@jsquash/png/decode.js";
+import { HAS_MEDIA, MEDIA, runCli } from "./helpers.ts";
+
+Deno.test("analyze --help, missing input and bad values give clear messages", async () => {
+  let r = await runCli("cli/analyze.ts", ["--help"]);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /--annotate/);
+  assert.match(r.stdout, /not a reading of anyone's inner state/);
+  r = await runCli("cli/analyze.ts", ["/no/such.png"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /no such file or folder/);
+  r = await runCli("cli/analyze.ts", ["--max-faces", "zero", "/no/such.png"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--max-faces must be a positive integer/);
+});
+
+Deno.test("analyze reports an unreadable image as a JSON error and exits 1", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/broken.jpg`, "not a jpeg");
+  const r = await runCli("cli/analyze.ts", ["--json", dir]);
+  assert.equal(r.code, 1);
+  const line = JSON.parse(r.stdout.trim());
+  assert.equal(line.error.code, "bad_image");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test({
+  name: "analyze a real photo: JSON per image and an annotated PNG",
+  ignore: !HAS_MEDIA,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const r = await runCli("cli/analyze.ts", [
+      `${MEDIA}/two_people.jpg`,
+      "--json",
+      "--annotate",
+      `${dir}/a.png`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(r.stdout.trim());
+    assert.equal(result.width, 1126);
+    assert.equal(result.faces.length, 2);
+    assert.equal(Object.keys(result.faces[0].expression.scores).length, 7);
+    const png = await decodePng((await Deno.readFile(`${dir}/a.png`)).buffer);
+    assert.equal(png.width, 1126);
+    assert.equal(png.height, 661);
+    await Deno.remove(dir, { recursive: true });
+  },
+});
