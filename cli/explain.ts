@@ -1,0 +1,96 @@
+/** `deno task explain`: feature-map grids and a Grad-CAM overlay for one face, as one PNG. */
+import { parseArgs } from "node:util";
+import encodePng from "@jsquash/png/encode.js";
+import { faceCrop } from "../shared/analyzer.ts";
+import { decodeImage } from "../shared/decode.ts";
+import { explainFace, renderExplanation } from "../shared/explain.ts";
+import { labelIndex, LABELS } from "../shared/labels.ts";
+import { faceInput } from "../shared/preprocess.ts";
+import { UsageError } from "./dataset.ts";
+import { createDenoAnalyzer } from "./deno_analyzer.ts";
+
+const HELP = `Show what the model looks at for one face: every conv block's feature maps and a
+Grad-CAM heatmap for the predicted (or a chosen) class, in one PNG.
+
+Usage: deno task explain <image> --out maps.png [options]
+
+Options:
+  --out <file.png>   where to write the picture (required)
+  --face <n>         which detected face, 1 = the most confident (default 1)
+  --class <name>     explain this class instead of the predicted one (${LABELS.join(", ")})
+  --crop             the image is already a face crop: skip detection
+  -h, --help         show this help
+`;
+
+async function main(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      out: { type: "string" },
+      face: { type: "string", default: "1" },
+      class: { type: "string" },
+      crop: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError("give one image; see --help");
+  if (!values.out) throw new UsageError("--out <file.png> is required");
+  const faceNumber = Number(values.face);
+  if (!Number.isInteger(faceNumber) || faceNumber < 1) throw new UsageError("--face must be 1 or more");
+  const classIndex = values.class === undefined ? undefined : labelIndex(values.class);
+  if (classIndex === -1) throw new UsageError(`--class must be one of ${LABELS.join(", ")}`);
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(positionals[0]);
+  } catch {
+    throw new UsageError(`cannot read ${positionals[0]}`);
+  }
+  const frame = await decodeImage(bytes).catch((error) => {
+    throw new UsageError(`${positionals[0]}: ${error.message}`);
+  });
+  const analyzer = await createDenoAnalyzer();
+  const size = analyzer.model.info.inputSize;
+  let face: Float32Array;
+  if (values.crop) {
+    face = faceInput(frame, size);
+  } else {
+    const { faces } = await analyzer.analyze(frame);
+    if (faces.length < faceNumber) {
+      analyzer.dispose();
+      throw new UsageError(`found ${faces.length} face(s); --face ${faceNumber} does not exist (try --crop)`);
+    }
+    face = faceInput(frame, size, faceCrop(faces[faceNumber - 1].box, 0.1));
+  }
+  const start = performance.now();
+  const explanation = await explainFace(analyzer.model, face, { classIndex });
+  const ms = performance.now() - start;
+  const canvas = renderExplanation(explanation);
+  await Deno.writeFile(
+    values.out,
+    new Uint8Array(await encodePng({ ...canvas, colorSpace: "srgb" } as ImageData)),
+  );
+  analyzer.dispose();
+  const p = Math.round(100 * explanation.probs[explanation.classIndex]);
+  console.log(
+    `${values.out}: ${explanation.label} (${p}%), ${explanation.featureMaps.length} blocks, ${
+      ms.toFixed(0)
+    } ms`,
+  );
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (error) {
+    const known = error instanceof UsageError ||
+      (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
+    console.error(`explain: ${known ? (error as Error).message : (error as Error).stack}`);
+    Deno.exit(2);
+  }
+}

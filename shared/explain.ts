@@ -1,0 +1,186 @@
+import { type Canvas, drawText, fillRect } from "./draw.ts";
+import { type Label, LABELS } from "./labels.ts";
+import { argmax } from "./metrics.ts";
+import type { ExpressionModel } from "./model.ts";
+import { resampleGray } from "./preprocess.ts";
+import { tf } from "./tf.ts";
+
+/** One conv block's activations, tiled as a grey grid image (each channel scaled to its own max). */
+export interface FeatureGrid {
+  layer: string;
+  /** Activation map size and channel count of the block. */
+  width: number;
+  height: number;
+  channels: number;
+  /** Channels shown (the most active first), in `columns` columns. */
+  shown: number;
+  columns: number;
+  grid: { data: Uint8Array; width: number; height: number };
+}
+
+/** Why the model said what it said for one face. */
+export interface Explanation {
+  classIndex: number;
+  label: Label;
+  probs: Float32Array;
+  /** The model's input (size x size grey in [0,1]). */
+  face: Float32Array;
+  size: number;
+  featureMaps: FeatureGrid[];
+  /** Grad-CAM of the last conv block for `classIndex`, upsampled to size x size, in [0,1]. */
+  gradCam: Float32Array;
+}
+
+function tile(
+  layer: string,
+  values: Float32Array,
+  h: number,
+  w: number,
+  c: number,
+  maxChannels: number,
+): FeatureGrid {
+  const mean = new Float32Array(c);
+  for (let i = 0; i < h * w; i++) for (let k = 0; k < c; k++) mean[k] += values[i * c + k];
+  const order = Array.from({ length: c }, (_, k) => k).sort((a, b) => mean[b] - mean[a] || a - b);
+  const shown = Math.min(maxChannels, c);
+  const columns = Math.ceil(Math.sqrt(shown));
+  const rows = Math.ceil(shown / columns);
+  const gw = columns * (w + 1) - 1;
+  const gh = rows * (h + 1) - 1;
+  const data = new Uint8Array(gw * gh).fill(40);
+  order.slice(0, shown).forEach((k, n) => {
+    let max = 0;
+    for (let i = 0; i < h * w; i++) max = Math.max(max, values[i * c + k]);
+    const ox = (n % columns) * (w + 1);
+    const oy = Math.floor(n / columns) * (h + 1);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        data[(oy + y) * gw + ox + x] = max > 0 ? Math.round((255 * values[(y * w + x) * c + k]) / max) : 0;
+      }
+    }
+  });
+  return { layer, width: w, height: h, channels: c, shown, columns, grid: { data, width: gw, height: gh } };
+}
+
+/**
+ * Class activation before ReLU: at each of `pixels` positions, the classifier's weights for the
+ * class dotted with the `channels` activations (its mean plus the bias is the class's logit).
+ */
+export function classActivation(
+  features: Float32Array,
+  pixels: number,
+  channels: number,
+  weights: Float32Array,
+  classIndex: number,
+): Float32Array {
+  const out = new Float32Array(pixels);
+  for (let i = 0; i < pixels; i++) {
+    let sum = 0;
+    for (let k = 0; k < channels; k++) {
+      sum += features[i * channels + k] * weights[k * LABELS.length + classIndex];
+    }
+    out[i] = sum;
+  }
+  return out;
+}
+
+/**
+ * Feature maps of every conv block and a Grad-CAM heatmap for one preprocessed face. Mien's head is
+ * global average pooling + a linear layer, so the Grad-CAM weights of the last block are exactly
+ * the classifier's weights for the class over the pooled area: no gradient kernel is needed.
+ */
+export async function explainFace(
+  model: ExpressionModel,
+  face: Float32Array,
+  options: { classIndex?: number; maxChannels?: number } = {},
+): Promise<Explanation> {
+  const { info, graph } = model;
+  const size = info.inputSize;
+  if (face.length !== size * size) {
+    throw new RangeError(`face has ${face.length} values; expected ${size * size}`);
+  }
+  const outputs = tf.tidy(() => {
+    const x = tf.tensor4d(face, [1, size, size, 1]);
+    return graph.execute(x, [...info.features, info.output]) as tf.Tensor[];
+  });
+  const data = await Promise.all(outputs.map((t) => t.data() as Promise<Float32Array>));
+  const shapes = outputs.map((t) => t.shape);
+  outputs.forEach((t) => t.dispose());
+  const probs = data.at(-1)!;
+  const classIndex = options.classIndex ?? argmax(probs);
+  if (!(Number.isInteger(classIndex) && classIndex >= 0 && classIndex < LABELS.length)) {
+    throw new RangeError(`class index must be 0..${LABELS.length - 1}`);
+  }
+  const featureMaps = info.features.map((layer, i) => {
+    const [, h, w, c] = shapes[i];
+    return tile(layer, data[i], h, w, c, options.maxChannels ?? 32);
+  });
+
+  const [, h, w, c] = shapes[info.features.length - 1];
+  const last = data[info.features.length - 1];
+  const weights = graph.weights["logits/weights"]?.[0];
+  if (!weights) throw new Error("model has no logits/weights node: cannot compute Grad-CAM");
+  const wc = (await weights.data()) as Float32Array; // [c, classes]
+  const cam = classActivation(last, h * w, c, wc, classIndex).map((v) => Math.max(0, v));
+  const max = Math.max(...cam);
+  const up = resampleGray(cam, w, h, { x: 0, y: 0, width: w, height: h }, size);
+  const gradCam = up.map((v) => (max > 0 ? Math.min(1, Math.max(0, v / max)) : 0));
+  return { classIndex, label: LABELS[classIndex], probs, face, size, featureMaps, gradCam };
+}
+
+/** Jet-like colour for v in [0,1]. */
+function heat(v: number): [number, number, number] {
+  const f = (x: number) => Math.round(255 * Math.min(1, Math.max(0, 1.5 - Math.abs(4 * v - x))));
+  return [f(3), f(2), f(1)];
+}
+
+/** One picture: the face, the Grad-CAM overlay, class bars, then every block's feature-map grid. */
+export function renderExplanation(e: Explanation, scale = 4): Canvas {
+  const panel = e.size * scale;
+  const pad = 12;
+  const grids = e.featureMaps.map((m) => {
+    const s = Math.max(1, Math.min(4, Math.floor((2 * panel + 200) / m.grid.width)));
+    return { m, s };
+  });
+  const width = Math.max(2 * panel + 3 * pad + 200, ...grids.map(({ m, s }) => m.grid.width * s + 2 * pad));
+  const height = pad + panel + 24 + grids.reduce((a, { m, s }) => a + 14 + m.grid.height * s + pad, 0);
+  const canvas: Canvas = { data: new Uint8ClampedArray(width * height * 4), width, height };
+  fillRect(canvas, 0, 0, width, height, [18, 18, 18]);
+  for (let y = 0; y < panel; y++) {
+    for (let x = 0; x < panel; x++) {
+      const i = Math.floor(y / scale) * e.size + Math.floor(x / scale);
+      const g = Math.round(255 * e.face[i]);
+      const [r, gg, b] = heat(e.gradCam[i]);
+      fillRect(canvas, pad + x, pad + y, 1, 1, [g, g, g]);
+      fillRect(canvas, 2 * pad + panel + x, pad + y, 1, 1, [(g + r) >> 1, (g + gg) >> 1, (g + b) >> 1]);
+    }
+  }
+  drawText(canvas, "input", pad, pad + panel + 6, [220, 220, 220]);
+  drawText(canvas, `grad-cam: ${e.label}`, 2 * pad + panel, pad + panel + 6, [220, 220, 220]);
+  const barsX = 3 * pad + 2 * panel;
+  LABELS.forEach((name, i) => {
+    const y = pad + i * 14;
+    drawText(canvas, name, barsX, y, name === e.label ? [255, 200, 0] : [220, 220, 220]);
+    fillRect(canvas, barsX + 66, y, Math.max(1, 110 * e.probs[i]), 7, [90, 160, 255]);
+  });
+  drawText(canvas, "estimates, not feelings", barsX, pad + 7 * 14 + 6, [140, 140, 140]);
+  let y = pad + panel + 24;
+  for (const { m, s } of grids) {
+    drawText(canvas, `${m.layer} ${m.width}x${m.height}x${m.channels} (top ${m.shown})`, pad, y, [
+      220,
+      220,
+      220,
+    ]);
+    y += 14;
+    for (let gy = 0; gy < m.grid.height * s; gy++) {
+      for (let gx = 0; gx < m.grid.width * s; gx++) {
+        const v = m.grid.data[Math.floor(gy / s) * m.grid.width + Math.floor(gx / s)];
+        const o = ((y + gy) * width + pad + gx) * 4;
+        canvas.data[o] = canvas.data[o + 1] = canvas.data[o + 2] = v;
+        canvas.data[o + 3] = 255;
+      }
+    }
+    y += m.grid.height * s + pad;
+  }
+  return canvas;
+}
