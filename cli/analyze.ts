@@ -1,12 +1,11 @@
 /** `deno task analyze`: faces and expressions in images, as a table or JSON, optionally drawn. */
 import { parseArgs } from "node:util";
 import { basename, extname, join } from "node:path";
-import encodePng from "@jsquash/png/encode.js";
 import { annotate } from "../shared/annotate.ts";
 import { decodeImage } from "../shared/decode.ts";
 import type { AnalysisResult } from "../shared/analyzer.ts";
-import { UsageError } from "./dataset.ts";
 import { createDenoAnalyzer } from "./deno_analyzer.ts";
+import { runCli, UsageError, writePng } from "./run_cli.ts";
 
 const HELP = `Find faces in images and estimate their expressions.
 
@@ -94,9 +93,7 @@ async function main(args: string[]): Promise<number> {
       console.log(values.json ? JSON.stringify({ path, ...result }) : tableRow(path, result));
       if (values.annotate) {
         const out = many ? join(values.annotate, `${basename(path, extname(path))}.png`) : values.annotate;
-        const canvas = annotate(frame, result);
-        const png = await encodePng({ ...canvas, colorSpace: "srgb" } as ImageData);
-        await Deno.writeFile(out, new Uint8Array(png));
+        await writePng(out, annotate(frame, result));
       }
     } catch (error) {
       failures++;
@@ -109,13 +106,4 @@ async function main(args: string[]): Promise<number> {
   return failures ? 1 : 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (error) {
-    const known = error instanceof UsageError ||
-      (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-    console.error(`analyze: ${known ? (error as Error).message : (error as Error).stack}`);
-    Deno.exit(2);
-  }
-}
+if (import.meta.main) await runCli("analyze", main);

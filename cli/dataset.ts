@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { labelIndex, LABELS } from "../shared/labels.ts";
+import { UsageError } from "./run_cli.ts";
 
 /** One labelled image on disk. */
 export interface LabelledImage {
@@ -8,9 +9,6 @@ export interface LabelledImage {
 }
 
 const IMAGE_EXTENSIONS = new Set([".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"]);
-
-/** An error in the user's input (bad folder, bad option): reported without a stack trace. */
-export class UsageError extends Error {}
 
 function extension(name: string): string {
   const dot = name.lastIndexOf(".");

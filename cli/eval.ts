@@ -7,8 +7,9 @@ import { LABELS } from "../shared/labels.ts";
 import { argmax, computeMetrics, formatMetrics, type Metrics } from "../shared/metrics.ts";
 import { BUNDLED_MODEL_URL, loadModel } from "../shared/model.ts";
 import { faceInput } from "../shared/preprocess.ts";
-import { type LabelledImage, listLabelledFolder, readFer2013Labels, UsageError } from "./dataset.ts";
+import { type LabelledImage, listLabelledFolder, readFer2013Labels } from "./dataset.ts";
 import { createDenoAnalyzer } from "./deno_analyzer.ts";
+import { runCli, UsageError } from "./run_cli.ts";
 import { initDenoTf } from "./deno_tf.ts";
 import { createProgress } from "./progress.ts";
 
@@ -212,13 +213,4 @@ function csvField(text: string): string {
   return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (error) {
-    const known = error instanceof UsageError ||
-      (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-    console.error(`eval: ${known ? (error as Error).message : (error as Error).stack}`);
-    Deno.exit(2);
-  }
-}
+if (import.meta.main) await runCli("eval", main);

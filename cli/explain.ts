@@ -1,13 +1,12 @@
 /** `deno task explain`: feature-map grids and a Grad-CAM overlay for one face, as one PNG. */
 import { parseArgs } from "node:util";
-import encodePng from "@jsquash/png/encode.js";
 import { faceCrop } from "../shared/analyzer.ts";
 import { decodeImage } from "../shared/decode.ts";
 import { explainFace, renderExplanation } from "../shared/explain.ts";
 import { labelIndex, LABELS } from "../shared/labels.ts";
 import { faceInput } from "../shared/preprocess.ts";
-import { UsageError } from "./dataset.ts";
 import { createDenoAnalyzer } from "./deno_analyzer.ts";
+import { runCli, UsageError, writePng } from "./run_cli.ts";
 
 const HELP = `Show what the model looks at for one face: every conv block's feature maps and a
 Grad-CAM heatmap for the predicted (or a chosen) class, in one PNG.
@@ -70,10 +69,7 @@ async function main(args: string[]): Promise<number> {
   const explanation = await explainFace(analyzer.model, face, { classIndex });
   const ms = performance.now() - start;
   const canvas = renderExplanation(explanation);
-  await Deno.writeFile(
-    values.out,
-    new Uint8Array(await encodePng({ ...canvas, colorSpace: "srgb" } as ImageData)),
-  );
+  await writePng(values.out, canvas);
   analyzer.dispose();
   const p = Math.round(100 * explanation.probs[explanation.classIndex]);
   console.log(
@@ -84,13 +80,4 @@ async function main(args: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (error) {
-    const known = error instanceof UsageError ||
-      (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-    console.error(`explain: ${known ? (error as Error).message : (error as Error).stack}`);
-    Deno.exit(2);
-  }
-}
+if (import.meta.main) await runCli("explain", main);
