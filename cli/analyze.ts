@@ -4,7 +4,7 @@ import { basename, extname, join } from "node:path";
 import { annotate } from "../shared/annotate.ts";
 import { decodeImage } from "../shared/decode.ts";
 import type { AnalysisResult } from "../shared/analyzer.ts";
-import { createDenoAnalyzer } from "./deno_analyzer.ts";
+import { createDenoAnalyzer, detectorName } from "./deno_analyzer.ts";
 import { runCli, UsageError, writePng } from "./run_cli.ts";
 
 const HELP = `Find faces in images and estimate their expressions.
@@ -16,6 +16,7 @@ Options:
   --annotate <path>      draw boxes, labels and bars: a PNG file for one image, a folder for many
   --max-faces <n>        at most n faces per image (default 10)
   --min-face-size <px>   ignore faces smaller than this (default 24)
+  --detector <name>      blazeface (default) or haar
   --flip                 average each face with its mirror image (2x model work)
   -h, --help             show this help
 
@@ -71,6 +72,7 @@ async function main(args: string[]): Promise<number> {
       "max-faces": { type: "string" },
       "min-face-size": { type: "string" },
       flip: { type: "boolean", default: false },
+      detector: { type: "string", default: "blazeface" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -81,10 +83,11 @@ async function main(args: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError("give one image or folder; see --help");
   const maxFaces = positiveInt("max-faces", values["max-faces"], 10);
   const minFaceSize = positiveInt("min-face-size", values["min-face-size"], 24);
+  const detector = detectorName(values.detector!);
   const images = listImages(positionals[0]);
   const many = images.length > 1 || Deno.statSync(positionals[0]).isDirectory;
   if (values.annotate && many) await Deno.mkdir(values.annotate, { recursive: true });
-  const analyzer = await createDenoAnalyzer({ maxFaces, minFaceSize, flip: values.flip });
+  const analyzer = await createDenoAnalyzer({ maxFaces, minFaceSize, flip: values.flip, detector });
   let failures = 0;
   for (const path of images) {
     try {

@@ -1,17 +1,43 @@
+import * as tfconv from "@tensorflow/tfjs-converter";
 import { type AnalyzerOptions, createAnalyzer } from "../shared/analyzer.ts";
+import { BLAZEFACE_URL, createBlazeFaceDetector } from "../shared/detect_blazeface.ts";
 import { createHaarDetector, HAAR_CASCADE_URL } from "../shared/detect_haar.ts";
+import type { FaceDetector } from "../shared/detector.ts";
 import { loadModel } from "../shared/model.ts";
 import { loadOpenCv } from "../shared/opencv.ts";
 import { initDenoTf } from "./deno_tf.ts";
+import { UsageError } from "./run_cli.ts";
 
-/** The analyzer in Deno: tfjs wasm, the bundled (or given) model, the Haar detector. */
+/** Face detectors the analyzer can use; the first is the default. */
+export const DETECTORS = ["blazeface", "haar"] as const;
+
+/** A detector name checked against DETECTORS (a usage error otherwise). */
+export function detectorName(name: string): typeof DETECTORS[number] {
+  const found = DETECTORS.find((d) => d === name);
+  if (!found) throw new UsageError(`--detector must be ${DETECTORS.join(" or ")}, not "${name}"`);
+  return found;
+}
+
+/** Load one of the shipped face detectors. */
+export async function loadDetector(name: typeof DETECTORS[number] = "blazeface"): Promise<FaceDetector> {
+  await initDenoTf();
+  if (name === "haar") {
+    const { cv } = await loadOpenCv();
+    return createHaarDetector(cv, await Deno.readFile(HAAR_CASCADE_URL));
+  }
+  return createBlazeFaceDetector(await tfconv.loadGraphModel(BLAZEFACE_URL.href));
+}
+
+/** The analyzer in Deno: tfjs wasm, the bundled (or given) model and a shipped detector. */
 export async function createDenoAnalyzer(
-  options: Partial<Omit<AnalyzerOptions, "model" | "detector">> & { modelUrl?: string | URL } = {},
+  options: Partial<Omit<AnalyzerOptions, "model" | "detector">> & {
+    modelUrl?: string | URL;
+    detector?: typeof DETECTORS[number];
+  } = {},
 ) {
   await initDenoTf();
   const model = await loadModel(options.modelUrl);
-  const { cv } = await loadOpenCv();
-  const detector = createHaarDetector(cv, await Deno.readFile(HAAR_CASCADE_URL));
+  const detector = await loadDetector(options.detector);
   const analyzer = createAnalyzer({ ...options, model, detector });
   return {
     ...analyzer,

@@ -8,7 +8,7 @@ import { argmax, computeMetrics, formatMetrics, type Metrics } from "../shared/m
 import { BUNDLED_MODEL_URL, loadModel } from "../shared/model.ts";
 import { faceInput } from "../shared/preprocess.ts";
 import { type LabelledImage, listLabelledFolder, readFer2013Labels } from "./dataset.ts";
-import { createDenoAnalyzer } from "./deno_analyzer.ts";
+import { createDenoAnalyzer, detectorName } from "./deno_analyzer.ts";
 import { runCli, UsageError } from "./run_cli.ts";
 import { initDenoTf } from "./deno_tf.ts";
 import { createProgress } from "./progress.ts";
@@ -26,8 +26,9 @@ Options:
   --ferplus <dir>        FER+ layout (<dir>/<split>/<class>/*); also reports accuracy on
                          FER2013's original labels (fer2013_crossref.csv) for the same images
   --split <name>         FER+ split: test (default) or valid
-  --faces <mode>         crop (default: each image is a face crop) or detect (find faces with
-                         the Haar detector, classify the largest; no face = a miss)
+  --faces <mode>         crop (default: each image is a face crop) or detect (find faces,
+                         classify the largest; no face = a miss)
+  --detector <name>      for --faces detect: blazeface (default) or haar
   --model <path|url>     model.json to evaluate (default: the bundled models/mien-fer)
   --batch <n>            faces per inference batch (default 64)
   --flip                 average each face with its mirror image (2x work, test-time augmentation)
@@ -44,6 +45,7 @@ interface Options {
   model: string | URL;
   batch: number;
   faces: "crop" | "detect";
+  detector: "blazeface" | "haar";
   flip: boolean;
   json?: string;
   predictions?: string;
@@ -62,6 +64,7 @@ function parseOptions(args: string[]): Options | null {
       json: { type: "string" },
       predictions: { type: "string" },
       flip: { type: "boolean", default: false },
+      detector: { type: "string", default: "blazeface" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -93,6 +96,7 @@ function parseOptions(args: string[]): Options | null {
     model,
     batch,
     faces: values.faces as "crop" | "detect",
+    detector: detectorName(values.detector!),
     flip: values.flip!,
     json: values.json,
     predictions: values.predictions,
@@ -108,7 +112,7 @@ interface Result {
 /** Probabilities for each image; unreadable images are reported on stderr and left out. */
 async function classifyAll(images: LabelledImage[], options: Options) {
   const analyzer = options.faces === "detect"
-    ? await createDenoAnalyzer({ modelUrl: options.model, flip: options.flip })
+    ? await createDenoAnalyzer({ modelUrl: options.model, flip: options.flip, detector: options.detector })
     : undefined;
   const model = analyzer?.model ?? await loadModel(options.model);
   const size = model.info.inputSize;
@@ -192,6 +196,7 @@ async function main(args: string[]): Promise<number> {
       data: options.folder,
       split: options.ferplus ? options.split : undefined,
       faces: options.faces,
+      detector: options.faces === "detect" ? options.detector : undefined,
       flip: options.flip,
       skipped,
       ...metrics,

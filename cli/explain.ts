@@ -5,7 +5,7 @@ import { decodeImage } from "../shared/decode.ts";
 import { explainFace, renderExplanation } from "../shared/explain.ts";
 import { labelIndex, LABELS } from "../shared/labels.ts";
 import { faceInput } from "../shared/preprocess.ts";
-import { createDenoAnalyzer } from "./deno_analyzer.ts";
+import { createDenoAnalyzer, detectorName } from "./deno_analyzer.ts";
 import { runCli, UsageError, writePng } from "./run_cli.ts";
 
 const HELP = `Show what the model looks at for one face: every conv block's feature maps and a
@@ -18,6 +18,7 @@ Options:
   --face <n>         which detected face, 1 = the most confident (default 1)
   --class <name>     explain this class instead of the predicted one (${LABELS.join(", ")})
   --crop             the image is already a face crop: skip detection
+  --detector <name>  blazeface (default) or haar
   -h, --help         show this help
 `;
 
@@ -30,6 +31,7 @@ async function main(args: string[]): Promise<number> {
       face: { type: "string", default: "1" },
       class: { type: "string" },
       crop: { type: "boolean", default: false },
+      detector: { type: "string", default: "blazeface" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -52,7 +54,7 @@ async function main(args: string[]): Promise<number> {
   const frame = await decodeImage(bytes).catch((error) => {
     throw new UsageError(`${positionals[0]}: ${error.message}`);
   });
-  const analyzer = await createDenoAnalyzer();
+  const analyzer = await createDenoAnalyzer({ detector: detectorName(values.detector!) });
   const size = analyzer.model.info.inputSize;
   let face: Float32Array;
   if (values.crop) {

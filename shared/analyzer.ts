@@ -1,4 +1,4 @@
-import type { DetectOptions, FaceDetector } from "./detect_haar.ts";
+import type { DetectOptions, FaceDetector } from "./detector.ts";
 import { type Label, LABELS, scoresRecord } from "./labels.ts";
 import { argmax } from "./metrics.ts";
 import type { ExpressionModel } from "./model.ts";

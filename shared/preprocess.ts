@@ -93,6 +93,38 @@ export function resampleGray(
   return out;
 }
 
+/**
+ * The frame shrunk so that its longer side is at most `maxSide` (never enlarged), as RGB floats
+ * 0..255, by averaging the source pixels that fall in each output pixel: one pass, bounded memory.
+ */
+export function shrinkRgb(
+  frame: Frame,
+  maxSide: number,
+): { data: Float32Array; width: number; height: number } {
+  const channels = frame.channels ?? 4;
+  const scale = Math.min(1, maxSide / Math.max(frame.width, frame.height));
+  const width = Math.max(1, Math.round(frame.width * scale));
+  const height = Math.max(1, Math.round(frame.height * scale));
+  const sum = new Float32Array(width * height * 3);
+  const count = new Uint32Array(width * height);
+  for (let y = 0; y < frame.height; y++) {
+    const oy = Math.min(height - 1, Math.floor(y * scale));
+    for (let x = 0; x < frame.width; x++) {
+      const o = oy * width + Math.min(width - 1, Math.floor(x * scale));
+      const s = (y * frame.width + x) * channels;
+      const g = channels < 3;
+      sum[o * 3] += frame.data[s];
+      sum[o * 3 + 1] += frame.data[g ? s : s + 1];
+      sum[o * 3 + 2] += frame.data[g ? s : s + 2];
+      count[o]++;
+    }
+  }
+  for (let i = 0; i < count.length; i++) {
+    for (let c = 0; c < 3; c++) sum[i * 3 + c] /= count[i];
+  }
+  return { data: sum, width, height };
+}
+
 /** The model's input for one face: the box (whole frame if absent) as size x size grey in [0,1]. */
 export function faceInput(frame: Frame, size: number, box?: Box): Float32Array {
   if (frame.width < 1 || frame.height < 1) throw new RangeError("empty frame");

