@@ -72,11 +72,9 @@ async function main() {
     const face = await decodeImage(await Deno.readFile(image.path));
     const [probs] = await model.classify([faceInput(face, size)]);
     cropCorrect += Number(argmax(probs) === image.label);
-    const px = 96 + (i * 37) % 64;
     frames.push({
       frame: compose(face, 120, 20 + (i * 53) % 160, 20 + (i * 29) % 90, i + 1),
       label: image.label,
-      crop: px,
     });
   }
   const cropAccuracy = cropCorrect / images.length;

@@ -4,7 +4,7 @@ import { decodeImage } from "../shared/decode.ts";
 import { blazeAnchors, nonMaxSuppression } from "../shared/detect_blazeface.ts";
 import { shrinkRgb } from "../shared/preprocess.ts";
 import { tf } from "../shared/tf.ts";
-import { HAS_MEDIA, MEDIA } from "./helpers.ts";
+import { HAS_MEDIA, MEDIA, ROOT } from "./helpers.ts";
 
 const detector = await loadDetector("blazeface");
 
@@ -89,4 +89,16 @@ Deno.test({
     };
     assert.equal(detector.detect(greyFrame).length, 2);
   },
+});
+
+Deno.test("BlazeFace on face-api's demo photos (group photos, 22 faces by eye)", async () => {
+  const expected = [3, 3, 3, 4, 5, 4];
+  let found = 0;
+  for (const [i, count] of expected.entries()) {
+    const path = `${ROOT}node_modules/@vladmandic/face-api/demo/sample${i + 1}.jpg`;
+    const faces = detector.detect(await decodeImage(await Deno.readFile(path)), { minFaceSize: 40 });
+    assert.ok(faces.length <= count, `sample${i + 1}: ${faces.length} boxes for ${count} faces`);
+    found += faces.length;
+  }
+  assert.ok(found >= 21, `found ${found} of 22`);
 });
