@@ -1,11 +1,12 @@
 import decodePng from "@jsquash/png/decode.js";
 import decodeJpeg from "@jsquash/jpeg/decode.js";
+import decodeWebp from "@jsquash/webp/decode.js";
 // @ts-types="./utif.d.ts"
 import UTIF from "utif";
 import type { Frame } from "./preprocess.ts";
 
 /** Image formats Mien reads. */
-export type ImageFormat = "png" | "jpeg" | "bmp" | "tiff";
+export type ImageFormat = "png" | "jpeg" | "webp" | "bmp" | "tiff";
 
 /** A decoding failure with a machine-readable code. */
 export class ImageDecodeError extends Error {
@@ -20,6 +21,10 @@ export function sniffFormat(bytes: Uint8Array): ImageFormat | null {
   const b = bytes;
   if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return "png";
   if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return "jpeg";
+  if (
+    b.length >= 12 && b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 &&
+    b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42 && b[11] === 0x50
+  ) return "webp";
   if (b.length >= 2 && b[0] === 0x42 && b[1] === 0x4d) return "bmp";
   if (
     b.length >= 4 &&
@@ -29,18 +34,19 @@ export function sniffFormat(bytes: Uint8Array): ImageFormat | null {
   return null;
 }
 
-/** Decode PNG, JPEG, BMP or TIFF bytes into an RGBA frame. */
+/** Decode PNG, JPEG, WebP, BMP or TIFF bytes into an RGBA frame. */
 export async function decodeImage(bytes: Uint8Array): Promise<Frame> {
   if (bytes.length === 0) throw new ImageDecodeError("invalid_image", "empty image");
   const format = sniffFormat(bytes);
   if (!format) {
-    throw new ImageDecodeError("unsupported_type", "not a PNG, JPEG, BMP or TIFF image");
+    throw new ImageDecodeError("unsupported_type", "not a PNG, JPEG, WebP, BMP or TIFF image");
   }
   let frame: Frame;
   try {
     const buffer = bytes.slice().buffer;
     if (format === "png") frame = rgba(await decodePng(buffer));
     else if (format === "jpeg") frame = rgba(await decodeJpeg(buffer));
+    else if (format === "webp") frame = rgba(await decodeWebp(buffer));
     else if (format === "bmp") frame = decodeBmp(bytes);
     else frame = decodeTiff(buffer);
   } catch (error) {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import encodePng from "@jsquash/png/encode.js";
 import encodeJpeg from "@jsquash/jpeg/encode.js";
+import encodeWebp from "@jsquash/webp/encode.js";
 // @ts-types="../shared/utif.d.ts"
 import UTIF from "utif";
 import { decodeImage, ImageDecodeError, sniffFormat } from "../shared/decode.ts";
@@ -54,6 +55,14 @@ Deno.test("decodeImage reads JPEG (lossy, close)", async () => {
   const frame = await decodeImage(jpeg);
   assert.equal(frame.width, 16);
   assert.ok(Array.from(frame.data).every((v, i) => i % 4 === 3 || Math.abs(v - 200) <= 3));
+});
+
+Deno.test("decodeImage reads lossless WebP", async () => {
+  const webp = new Uint8Array(await encodeWebp(imageData(pixels, W, H), { lossless: 1 }));
+  assert.equal(sniffFormat(webp), "webp");
+  const frame = await decodeImage(webp);
+  assert.equal(frame.width, W);
+  assert.deepEqual(Array.from(frame.data), Array.from(pixels));
 });
 
 Deno.test("decodeImage reads 24-bit BMP and TIFF", async () => {
