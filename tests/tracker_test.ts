@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createFrameGate } from "../shared/frame_gate.ts";
 import { createTracker, iou } from "../shared/tracker.ts";
 
 const box = (x: number, y: number, size = 100) => ({ x, y, width: size, height: size });
@@ -48,4 +49,16 @@ Deno.test("tracker forgets faces unseen for longer than maxAgeMs", () => {
   tracker.reset();
   const [fresh] = tracker.update([{ box: box(0, 0), scores: happy }], 510);
   assert.notEqual(fresh.id, again.id);
+});
+
+Deno.test("frame gate caps the rate and skips frames while an analysis runs", () => {
+  const gate = createFrameGate({ maxFps: 10 });
+  assert.equal(gate.tryStart(0), true);
+  assert.equal(gate.tryStart(150), false); // still busy
+  gate.finish();
+  assert.equal(gate.tryStart(160), true);
+  gate.finish();
+  assert.equal(gate.tryStart(200), false); // too soon: 10 fps means 100 ms apart
+  assert.equal(gate.tryStart(260), true);
+  assert.equal(gate.skipped, 2);
 });
