@@ -163,7 +163,11 @@ async function main() {
     }
     if (name === "blazeface") {
       const { faces } = await analyzer.analyze(one);
-      const face = faceInput(one, analyzer.model.info.inputSize, faceCrop(faces[0].box, 0.1));
+      const face = faceInput(
+        one,
+        analyzer.model.info.inputSize,
+        faceCrop(faces[0].box, analyzer.detector.cropMargin),
+      );
       await explainFace(analyzer.model, face);
       const times: number[] = [];
       for (let i = 0; i < 10; i++) {

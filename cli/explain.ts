@@ -65,7 +65,7 @@ async function main(args: string[]): Promise<number> {
       analyzer.dispose();
       throw new UsageError(`found ${faces.length} face(s); --face ${faceNumber} does not exist (try --crop)`);
     }
-    face = faceInput(frame, size, faceCrop(faces[faceNumber - 1].box, 0.1));
+    face = faceInput(frame, size, faceCrop(faces[faceNumber - 1].box, analyzer.detector.cropMargin));
   }
   const start = performance.now();
   const explanation = await explainFace(analyzer.model, face, { classIndex });

@@ -8,7 +8,7 @@ import { type Box, faceInput, type Frame } from "./preprocess.ts";
 export interface AnalyzerOptions extends DetectOptions {
   model: ExpressionModel;
   detector: FaceDetector;
-  /** Share of the face box added on every side before cropping (default 0.1). */
+  /** Share of the face box added on every side before cropping (default: the detector's). */
   cropMargin?: number;
   /** Average each face with its mirror image (2x model work). */
   flip?: boolean;
@@ -69,7 +69,7 @@ export function createAnalyzer(options: AnalyzerOptions) {
         minFaceSize: overrides.minFaceSize ?? options.minFaceSize,
       });
       const detected = performance.now();
-      const margin = options.cropMargin ?? 0.1;
+      const margin = options.cropMargin ?? detector.cropMargin;
       const inputs = detections.map((d) => faceInput(frame, size, faceCrop(d.box, margin)));
       const probs = await model.classify(inputs, { flip: options.flip });
       const done = performance.now();

@@ -10,6 +10,9 @@ export const BLAZEFACE_SIZE = 256;
 /** URL of the shipped BlazeFace model (see models/blazeface/NOTICE.md). */
 export const BLAZEFACE_URL = new URL("../models/blazeface/blazeface.json", import.meta.url);
 
+/** Crop margin for BlazeFace boxes, chosen with `deno task bench:crop` (see the model card). */
+export const BLAZEFACE_CROP_MARGIN = 0.1;
+
 /** Anchor centres (in input pixels) for BlazeFace 256: 16x16 cells x 2 anchors, then 8x8 x 6. */
 export function blazeAnchors(size = BLAZEFACE_SIZE): [number, number][] {
   const anchors: [number, number][] = [];
@@ -47,6 +50,7 @@ export function createBlazeFaceDetector(
   const anchors = blazeAnchors();
   return {
     name: "blazeface",
+    cropMargin: BLAZEFACE_CROP_MARGIN,
     detect(frame: Frame, options: DetectOptions = {}): Detection[] {
       const { maxFaces = 10, minFaceSize = 24 } = options;
       const side = Math.max(frame.width, frame.height);

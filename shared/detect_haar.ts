@@ -5,6 +5,9 @@ import { type Frame, resampleGray, toGray } from "./preprocess.ts";
 /** URL of the shipped frontal-face Haar cascade (OpenCV, Intel licence header kept in the file). */
 export const HAAR_CASCADE_URL = new URL("../models/haarcascade_frontalface_default.xml", import.meta.url);
 
+/** Crop margin for Haar boxes, chosen with `deno task bench:crop` (see the model card). */
+export const HAAR_CROP_MARGIN = 0.1;
+
 let cascadeCount = 0;
 
 /**
@@ -25,6 +28,7 @@ export function createHaarDetector(
   }
   return {
     name: "haar",
+    cropMargin: HAAR_CROP_MARGIN,
     detect(frame: Frame, options: DetectOptions = {}): Detection[] {
       const { maxFaces = 10, minFaceSize = 24 } = options;
       const scale = Math.min(1, detectSize / Math.max(frame.width, frame.height));

@@ -17,6 +17,8 @@ export interface DetectOptions {
 /** A face detector over RGBA/grey frames. */
 export interface FaceDetector {
   name: string;
+  /** Margin per side that makes this detector's boxes frame faces as the training crops do (bench:crop). */
+  cropMargin: number;
   detect(frame: Frame, options?: DetectOptions): Detection[];
   dispose(): void;
 }
