@@ -34,6 +34,56 @@ export function sniffFormat(bytes: Uint8Array): ImageFormat | null {
   return null;
 }
 
+/**
+ * Width and height read from the header alone (no pixel is decoded), so that oversized images
+ * (decompression bombs) can be refused before decoding; null when the header is unreadable.
+ */
+export function imageSize(bytes: Uint8Array): { width: number; height: number } | null {
+  const format = sniffFormat(bytes);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const size = (width: number, height: number) => (width > 0 && height > 0 ? { width, height } : null);
+  try {
+    if (format === "png") return bytes.length >= 24 ? size(view.getUint32(16), view.getUint32(20)) : null;
+    if (format === "bmp") {
+      return bytes.length >= 26 ? size(view.getInt32(18, true), Math.abs(view.getInt32(22, true))) : null;
+    }
+    if (format === "jpeg") {
+      let p = 2;
+      while (p + 9 < bytes.length) {
+        if (bytes[p] !== 0xff) return null;
+        const marker = bytes[p + 1];
+        if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
+          return size(view.getUint16(p + 7), view.getUint16(p + 5));
+        }
+        p += 2 + view.getUint16(p + 2);
+      }
+      return null;
+    }
+    if (format === "webp" && bytes.length >= 30) {
+      const chunk = String.fromCharCode(...bytes.subarray(12, 16));
+      if (chunk === "VP8 ") return size(view.getUint16(26, true) & 0x3fff, view.getUint16(28, true) & 0x3fff);
+      if (chunk === "VP8L") {
+        const bits = view.getUint32(21, true);
+        return size((bits & 0x3fff) + 1, ((bits >> 14) & 0x3fff) + 1);
+      }
+      if (chunk === "VP8X") {
+        const w = 1 + (bytes[24] | (bytes[25] << 8) | (bytes[26] << 16));
+        const h = 1 + (bytes[27] | (bytes[28] << 8) | (bytes[29] << 16));
+        return size(w, h);
+      }
+      return null;
+    }
+    if (format === "tiff") {
+      const [ifd] = UTIF.decode(bytes.slice().buffer);
+      const tag = (t: unknown) => (Array.isArray(t) ? Number(t[0]) : NaN);
+      return ifd ? size(tag(ifd.t256), tag(ifd.t257)) : null;
+    }
+  } catch {
+    return null;
+  }
+  return null;
+}
+
 /** Decode PNG, JPEG, WebP, BMP or TIFF bytes into an RGBA frame. */
 export async function decodeImage(bytes: Uint8Array): Promise<Frame> {
   if (bytes.length === 0) throw new ImageDecodeError("invalid_image", "empty image");

@@ -4,7 +4,7 @@ import encodeJpeg from "@jsquash/jpeg/encode.js";
 import encodeWebp from "@jsquash/webp/encode.js";
 // @ts-types="../shared/utif.d.ts"
 import UTIF from "utif";
-import { decodeImage, ImageDecodeError, sniffFormat } from "../shared/decode.ts";
+import { decodeImage, ImageDecodeError, imageSize, sniffFormat } from "../shared/decode.ts";
 
 const W = 5;
 const H = 3;
@@ -90,4 +90,27 @@ Deno.test("decodeImage gives coded errors for bad input", async () => {
   const png = new Uint8Array(await encodePng(imageData(pixels, W, H)));
   assert.equal(await code(png.slice(0, 30)), "invalid_image");
   assert.equal(await code(bmp24().slice(0, 60)), "invalid_image");
+});
+
+Deno.test("imageSize reads dimensions from headers of every format, without decoding", async () => {
+  const data = new Uint8ClampedArray(37 * 23 * 4).fill(90);
+  const id = imageData(data, 37, 23);
+  const encoded = [
+    new Uint8Array(await encodePng(id)),
+    new Uint8Array(await encodeJpeg(id)),
+    new Uint8Array(await encodeWebp(id)),
+    new Uint8Array(await encodeWebp(id, { lossless: 1 })),
+    new Uint8Array(UTIF.encodeImage(data, 37, 23)),
+  ];
+  for (const bytes of encoded) {
+    assert.deepEqual(imageSize(bytes), { width: 37, height: 23 }, sniffFormat(bytes)!);
+  }
+  assert.deepEqual(imageSize(bmp24()), { width: W, height: H });
+  assert.equal(imageSize(new TextEncoder().encode("nope")), null);
+  assert.equal(imageSize(encoded[0].slice(0, 20)), null);
+  // A PNG header claiming 100000 x 100000 pixels is measured without touching its (absent) pixels.
+  const bomb = encoded[0].slice(0, 33);
+  new DataView(bomb.buffer).setUint32(16, 100000);
+  new DataView(bomb.buffer).setUint32(20, 100000);
+  assert.deepEqual(imageSize(bomb), { width: 100000, height: 100000 });
 });
