@@ -1,0 +1,222 @@
+import { Hono } from "hono";
+import { cors } from "hono/cors";
+import encodePng from "@jsquash/png/encode.js";
+import { createAnalyzer, faceCrop } from "../shared/analyzer.ts";
+import type { FaceDetector } from "../shared/detector.ts";
+import type { Canvas } from "../shared/draw.ts";
+import { explainFace, renderExplanation } from "../shared/explain.ts";
+import { labelIndex, LABELS, scoresRecord } from "../shared/labels.ts";
+import { argmax } from "../shared/metrics.ts";
+import type { ExpressionModel } from "../shared/model.ts";
+import { faceInput } from "../shared/preprocess.ts";
+import { ApiError, errorResponse } from "./errors.ts";
+import { fromBase64, intParam, type Limits, readContent, type RequestContent, toFrame } from "./input.ts";
+import { openApiDocument } from "./openapi.ts";
+
+/** Face detectors the API offers; the first is the default. */
+export const DETECTOR_NAMES = ["blazeface", "haar"] as const;
+/** One of DETECTOR_NAMES. */
+export type DetectorName = typeof DETECTOR_NAMES[number];
+
+/** What the routes run on: the model, the detectors (loaded on first use) and the model card's figures. */
+export interface Engine {
+  model: ExpressionModel;
+  detector(name: DetectorName): Promise<FaceDetector>;
+  figures: Record<string, unknown> | null;
+}
+
+/** Options for createApp; limits default to 8 MB bodies, 40 MP images and 32 crops. */
+export interface AppOptions extends Partial<Limits> {
+  /** When set, /v1/* requests need `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
+  /** Extra origins allowed by CORS (extension origins are always allowed). */
+  corsOrigins?: string[];
+}
+
+/** Compare two strings in time that depends only on their lengths. */
+export function constantTimeEqual(a: string, b: string): boolean {
+  const x = new TextEncoder().encode(a);
+  const y = new TextEncoder().encode(b);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}
+
+function base64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
+async function png(canvas: Canvas): Promise<Uint8Array> {
+  return new Uint8Array(await encodePng({ ...canvas, colorSpace: "srgb" } as ImageData));
+}
+
+/** The image of a request: a raw image body, multipart field `image`, or JSON `image` (base64). */
+function imageBytes(content: RequestContent): Uint8Array {
+  if (content.raw) return content.raw;
+  if (content.files.image?.length) return content.files.image[0];
+  if (content.fields.image !== undefined) return fromBase64(content.fields.image, "image");
+  throw new ApiError(
+    400,
+    "missing_image",
+    "send the image as the body, as multipart field image, or as JSON image",
+  );
+}
+
+/** A parameter from the query string, else from the body's fields. */
+function param(query: Record<string, string>, content: RequestContent, name: string): unknown {
+  return query[name] ?? content.fields[name];
+}
+
+function detectorParam(value: unknown): DetectorName {
+  if (value === undefined || value === "") return DETECTOR_NAMES[0];
+  const found = DETECTOR_NAMES.find((d) => d === value);
+  if (!found) throw new ApiError(422, "invalid_parameter", `detector must be ${DETECTOR_NAMES.join(" or ")}`);
+  return found;
+}
+
+/** The Hono app: stateless routes over the shared core. */
+export function createApp(engine: Engine, options: AppOptions = {}) {
+  const limits: Limits = {
+    maxBodyBytes: options.maxBodyBytes ?? 8 * 1024 * 1024,
+    maxPixels: options.maxPixels ?? 40_000_000,
+    maxCrops: options.maxCrops ?? 32,
+  };
+  const { model } = engine;
+  const size = model.info.inputSize;
+  const modelId = `${model.info.name}@${model.info.version}`;
+  const app = new Hono();
+
+  app.use(
+    "*",
+    cors({
+      origin: (origin) =>
+        /^(chrome|moz|safari-web)-extension:\/\//.test(origin) || options.corsOrigins?.includes(origin)
+          ? origin
+          : null,
+      allowHeaders: ["Authorization", "Content-Type"],
+      allowMethods: ["GET", "POST", "OPTIONS"],
+    }),
+  );
+  app.use("/v1/*", async (c, next) => {
+    if (options.apiKey && c.req.method !== "OPTIONS") {
+      const header = c.req.header("authorization") ?? "";
+      const token = header.startsWith("Bearer ") ? header.slice(7) : "";
+      if (!constantTimeEqual(token, options.apiKey)) {
+        throw new ApiError(401, "unauthorized", "a valid Authorization: Bearer <key> header is required");
+      }
+    }
+    await next();
+  });
+
+  app.get("/healthz", (c) => c.json({ status: "ok", model: modelId }));
+  app.get("/openapi.json", (c) => c.json(openApiDocument(limits)));
+  app.get("/v1/model", (c) =>
+    c.json({
+      id: modelId,
+      name: model.info.name,
+      version: model.info.version,
+      labels: LABELS,
+      inputSize: size,
+      parameters: model.info.parameters,
+      detectors: DETECTOR_NAMES,
+      limits,
+      figures: engine.figures,
+      note: "Outputs are expression estimates from pixels, not a reading of anyone's inner state.",
+    }));
+
+  app.post("/v1/analyze", async (c) => {
+    const content = await readContent(c.req.raw, limits);
+    const query = c.req.query();
+    const maxFaces = intParam(param(query, content, "maxFaces"), "maxFaces", 1, 50, 10);
+    const minFaceSize = intParam(param(query, content, "minFaceSize"), "minFaceSize", 8, 4096, 24);
+    const detector = await engine.detector(detectorParam(param(query, content, "detector")));
+    const frame = await toFrame(imageBytes(content), limits);
+    const result = await createAnalyzer({ model, detector }).analyze(frame, { maxFaces, minFaceSize });
+    return c.json({ ...result, model: modelId, detector: detector.name });
+  });
+
+  app.post("/v1/classify", async (c) => {
+    const content = await readContent(c.req.raw, limits);
+    let crops: Uint8Array[];
+    if (content.files.face?.length) crops = content.files.face;
+    else if (content.raw) crops = [content.raw];
+    else if (Array.isArray(content.fields.faces)) {
+      crops = content.fields.faces.map((f, i) => fromBase64(f, `faces[${i}]`));
+    } else throw new ApiError(400, "missing_faces", "send face crops as multipart face fields or JSON faces");
+    if (crops.length === 0) throw new ApiError(400, "missing_faces", "faces is empty");
+    if (crops.length > limits.maxCrops) {
+      throw new ApiError(
+        400,
+        "too_many_faces",
+        `faces has ${crops.length} crops; the limit is ${limits.maxCrops}`,
+      );
+    }
+    const inputs = [];
+    for (const [i, crop] of crops.entries()) {
+      inputs.push(faceInput(await toFrame(crop, limits, `faces[${i}]`), size));
+    }
+    const probs = await model.classify(inputs);
+    return c.json({
+      results: probs.map((p) => ({ label: LABELS[argmax(p)], scores: scoresRecord(p) })),
+      model: modelId,
+    });
+  });
+
+  app.post("/v1/explain", async (c) => {
+    const content = await readContent(c.req.raw, limits);
+    const query = c.req.query();
+    const faceIndex = intParam(param(query, content, "face"), "face", 0, 49, 0);
+    const className = param(query, content, "class");
+    const classIndex = className === undefined || className === ""
+      ? undefined
+      : labelIndex(String(className));
+    if (classIndex === -1) {
+      throw new ApiError(422, "invalid_parameter", `class must be one of ${LABELS.join(", ")}`);
+    }
+    const crop = ["1", "true", true].includes(param(query, content, "crop") as string);
+    const frame = await toFrame(imageBytes(content), limits);
+    let box = null;
+    let input;
+    if (crop) input = faceInput(frame, size);
+    else {
+      const detector = await engine.detector(detectorParam(param(query, content, "detector")));
+      const faces = detector.detect(frame, { maxFaces: 50 });
+      if (faceIndex >= faces.length) {
+        throw new ApiError(
+          422,
+          "no_such_face",
+          `found ${faces.length} face(s); face ${faceIndex} does not exist`,
+        );
+      }
+      box = faces[faceIndex].box;
+      input = faceInput(frame, size, faceCrop(box, detector.cropMargin));
+    }
+    const explanation = await explainFace(model, input, { classIndex });
+    const picture = await png(renderExplanation(explanation));
+    if ((c.req.header("accept") ?? "").includes("image/png")) {
+      return c.body(picture as Uint8Array<ArrayBuffer>, 200, { "content-type": "image/png" });
+    }
+    return c.json({
+      label: explanation.label,
+      classIndex: explanation.classIndex,
+      scores: scoresRecord(explanation.probs),
+      box,
+      image: base64(picture),
+      model: modelId,
+    });
+  });
+
+  app.notFound((c) =>
+    errorResponse(c, new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`))
+  );
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return errorResponse(c, error);
+    console.error(error);
+    return errorResponse(c, new ApiError(500, "internal", "internal error"));
+  });
+  return app;
+}

@@ -1,0 +1,52 @@
+/** `deno task start`: the Mien edge API on the bundled model (PORT, MIEN_API_KEY, MIEN_MAX_BODY_BYTES, …). */
+import { loadDetector } from "../cli/deno_analyzer.ts";
+import { initDenoTf } from "../cli/deno_tf.ts";
+import type { FaceDetector } from "../shared/detector.ts";
+import { loadModel } from "../shared/model.ts";
+import { createApp, type DetectorName } from "./app.ts";
+
+function envNumber(name: string, fallback: number): number {
+  const value = Deno.env.get(name);
+  if (value === undefined || value === "") return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, not "${value}"`);
+  return n;
+}
+
+/** The model card's figures (models/mien-fer/figures.json, written from `deno task eval --json`), or null. */
+async function readFigures(): Promise<Record<string, unknown> | null> {
+  try {
+    return JSON.parse(await Deno.readTextFile(new URL("../models/mien-fer/figures.json", import.meta.url)));
+  } catch {
+    return null;
+  }
+}
+
+/** Load the model and the default detector, then serve. */
+export async function start() {
+  await initDenoTf();
+  const model = await loadModel();
+  const detectors = new Map<DetectorName, Promise<FaceDetector>>();
+  const detector = (name: DetectorName) => {
+    if (!detectors.has(name)) detectors.set(name, loadDetector(name));
+    return detectors.get(name)!;
+  };
+  await detector("blazeface");
+  const figures = await readFigures();
+  const app = createApp({ model, detector, figures }, {
+    apiKey: Deno.env.get("MIEN_API_KEY") || undefined,
+    maxBodyBytes: envNumber("MIEN_MAX_BODY_BYTES", 8 * 1024 * 1024),
+    maxPixels: envNumber("MIEN_MAX_PIXELS", 40_000_000),
+    maxCrops: envNumber("MIEN_MAX_CROPS", 32),
+    corsOrigins: Deno.env.get("MIEN_CORS_ORIGINS")?.split(",").filter(Boolean),
+  });
+  const port = envNumber("PORT", 8787);
+  const hostname = Deno.env.get("HOST") ?? "127.0.0.1";
+  return Deno.serve({
+    port,
+    hostname,
+    onListen: ({ port }) => console.log(`mien api on http://${hostname}:${port}`),
+  }, app.fetch);
+}
+
+if (import.meta.main) await start();
