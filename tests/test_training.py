@@ -94,6 +94,12 @@ class AugmentTests(unittest.TestCase):
 
 
 class TrainExportTests(unittest.TestCase):
+    def test_choose_tau_prefers_accuracy_once_recall_is_reached(self):
+        table = [(0.0, 0.87, 0.74), (0.1, 0.868, 0.755), (0.2, 0.86, 0.77), (0.6, 0.84, 0.80)]
+        self.assertEqual(export_tfjs.choose_tau(table, 0.75)[0], 0.1)
+        self.assertEqual(export_tfjs.choose_tau(table, 0.70)[0], 0.0)
+        self.assertEqual(export_tfjs.choose_tau(table, 0.90)[0], 0.6)
+
     def test_smoke_train_resume_export(self):
         with tempfile.TemporaryDirectory() as d:
             if HAS_FERPLUS:

@@ -209,20 +209,32 @@ def metrics(logits, labels):
     return float((pred == labels).mean()), float(np.mean(recalls))
 
 
-def tune_balance(model, ferplus, cache):
-    """Pick tau for logit adjustment (-tau*log prior) maximising accuracy + mean recall on valid."""
+def class_prior(ferplus, cache):
+    """Mean FER+ train vote distribution: the class prior that logit adjustment divides out."""
     _, t, _, _ = load_ferplus(ferplus, "train", True, cache)
-    prior = torch.from_numpy(t.mean(0))
+    return torch.from_numpy(t.mean(0))
+
+
+def choose_tau(table, min_recall):
+    """Most accurate (tau, acc, mcr) row whose mean recall reaches min_recall, else the best acc + mcr."""
+    eligible = [row for row in table if row[2] >= min_recall]
+    if eligible:
+        return max(eligible, key=lambda row: (row[1], row[2]))
+    return max(table, key=lambda row: row[1] + row[2])
+
+
+def tune_balance(model, prior, ferplus, cache, min_recall):
+    """Pick tau for logit adjustment (-tau*log prior) on valid: best accuracy with mean recall >= min_recall."""
     vx, _, vy, _ = load_ferplus(ferplus, "valid", False, cache)
     logits = logits_of(model, vx)
-    best = None
+    table = []
     for tau in np.arange(0, 1.01, 0.05):
         acc, mcr = metrics(logits - tau * prior.log(), vy)
         print(f"  tau {tau:.2f}: valid acc {acc:.4f} mcr {mcr:.4f}", flush=True)
-        if best is None or acc + mcr > best[1] + best[2]:
-            best = (float(tau), acc, mcr)
-    print(f"chosen tau {best[0]:.2f}: valid acc {best[1]:.4f} mcr {best[2]:.4f}", flush=True)
-    return (-best[0] * prior.log()).numpy(), best
+        table.append((round(float(tau), 2), acc, mcr))
+    best = choose_tau(table, min_recall)
+    print(f"chosen tau {best[0]:.2f} (most accurate with mean recall >= {min_recall}): valid acc {best[1]:.4f} mcr {best[2]:.4f}", flush=True)
+    return best
 
 
 def fixture_inputs(count=6, seed=1234):
@@ -247,7 +259,8 @@ def main(argv=None):
     p.add_argument("checkpoint", help="best.pt written by train.py")
     p.add_argument("--out", default=str(PROJECT / "models/mien-fer"), help="output folder")
     p.add_argument("--dtype", choices=["float32", "float16"], default="float16", help="stored weight precision")
-    p.add_argument("--balance", default="auto", help="'auto' (tune on FER+ valid), 'none', or a tau value")
+    p.add_argument("--balance", default="auto", help="'auto' (tune tau on FER+ valid), 'none', or a tau value such as 0.1")
+    p.add_argument("--min-recall", type=float, default=0.75, help="with --balance auto: mean class recall the chosen tau must reach")
     p.add_argument("--ferplus", default=str(PROJECT.parent / "shared/datasets/ferplus"))
     p.add_argument("--cache", default=str(PROJECT / "training/.cache"))
     p.add_argument("--version", default="1.0.0")
@@ -265,10 +278,17 @@ def main(argv=None):
     balance = {"tau": 0.0}
     logit_bias = np.zeros(len(CLASSES), dtype=np.float32)
     if args.balance == "auto":
-        logit_bias, (tau, acc, mcr) = tune_balance(model, args.ferplus, args.cache)
+        prior = class_prior(args.ferplus, args.cache)
+        tau, acc, mcr = tune_balance(model, prior, args.ferplus, args.cache, args.min_recall)
         balance = {"tau": tau, "valid_accuracy": acc, "valid_mean_recall": mcr}
+        logit_bias = (-tau * prior.log()).numpy()
     elif args.balance != "none":
-        raise SystemExit("error: --balance takes 'auto' or 'none'")
+        try:
+            tau = float(args.balance)
+        except ValueError:
+            raise SystemExit(f"error: --balance takes 'auto', 'none' or a number, not {args.balance!r}") from None
+        balance = {"tau": tau}
+        logit_bias = (-tau * class_prior(args.ferplus, args.cache).log()).numpy()
 
     g, features = build_graph(model, logit_bias)
     params = sum(p.numel() for p in model.parameters())
