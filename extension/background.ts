@@ -1,0 +1,71 @@
+/**
+ * Service worker: the "Analyze facial expression" image menu, and turning tabs on and off (which
+ * tabs are on is kept in storage.session: memory only, and it survives this worker being stopped).
+ */
+import { browser, type MenuClick, type Tab } from "./browser.ts";
+import type { RuntimeMessage } from "./messages.ts";
+
+const MENU_ID = "mien-analyze";
+
+async function onTabs(): Promise<number[]> {
+  return ((await browser.storage.session.get("onTabs")).onTabs as number[] | undefined) ?? [];
+}
+
+async function setOn(tabId: number, on: boolean) {
+  const tabs = (await onTabs()).filter((t) => t !== tabId);
+  await browser.storage.session.set({ onTabs: on ? [...tabs, tabId] : tabs });
+}
+
+/** Turn the overlay on or off in a tab; returns whether it is on, or why it could not start. */
+export async function toggle(tabId: number, on: boolean): Promise<{ on: boolean; error?: string }> {
+  if (!on) {
+    await setOn(tabId, false);
+    await browser.tabs.sendMessage(tabId, { type: "mien:stop" }).catch(() => {});
+    return { on: false };
+  }
+  try {
+    await browser.scripting.executeScript({ target: { tabId }, files: ["content.js"] });
+  } catch (error) {
+    return {
+      on: false,
+      error: `Mien cannot run on this page (${(error as Error).message}). ` +
+        "Open the popup from the toolbar on the tab, or allow Mien on all sites in the options.",
+    };
+  }
+  await setOn(tabId, true);
+  return { on: true };
+}
+
+/** The menu's handler: open the result page for the clicked image (the page fetches it itself). */
+export async function analyzeImage(info: MenuClick, tab?: Tab): Promise<Tab | undefined> {
+  if (info.menuItemId !== MENU_ID || !info.srcUrl) return undefined;
+  return await browser.tabs.create({
+    url: `${browser.runtime.getURL("analyze.html")}?src=${encodeURIComponent(info.srcUrl)}`,
+    index: tab ? tab.index + 1 : undefined,
+    openerTabId: tab?.id,
+  });
+}
+
+browser.runtime.onInstalled.addListener(async () => {
+  await browser.contextMenus.removeAll();
+  browser.contextMenus.create({ id: MENU_ID, title: "Analyze facial expression", contexts: ["image"] });
+});
+browser.contextMenus.onClicked.addListener(analyzeImage);
+
+browser.runtime.onMessage.addListener((raw, sender) => {
+  const message = raw as RuntimeMessage;
+  if (message.type === "mien:whoami") return Promise.resolve(sender.tab?.id ?? -1);
+  if (message.type === "mien:toggle") return toggle(message.tabId, message.on);
+  if (message.type === "mien:state") return onTabs().then((tabs) => tabs.includes(message.tabId));
+  return undefined;
+});
+
+browser.tabs.onRemoved.addListener((tabId) => setOn(tabId, false));
+// A page load removes the overlay with the old document: turn it on again in the new one.
+browser.tabs.onUpdated.addListener(async (tabId, change) => {
+  if (change.status !== "complete" || !(await onTabs()).includes(tabId)) return;
+  if (!(await toggle(tabId, true)).on) await setOn(tabId, false);
+});
+
+// The menu handler, reachable from DevTools (and the extension tests) without a real right click.
+Object.assign(globalThis, { mien: { analyzeImage, toggle } });

@@ -1,0 +1,114 @@
+/** `deno task build`: bundle extension/ + manifest.json into dist/extension/ and print its size. */
+import * as esbuild from "esbuild";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+/** Where the unpacked extension is written. */
+export const DIST = `${ROOT}dist/extension/`;
+
+/** Extension pages and the service worker: ES modules sharing one tfjs chunk. */
+const MODULE_ENTRIES = ["background", "frame", "popup", "options", "webcam", "analyze"];
+/** Static files copied as they are (source path -> path in the bundle). */
+const ASSETS: [string, string][] = [
+  ["manifest.json", "manifest.json"],
+  ...["frame", "popup", "options", "webcam", "analyze"].map((p): [string, string] => [
+    `extension/${p}.html`,
+    `${p}.html`,
+  ]),
+  ["extension/style.css", "style.css"],
+  ["models/mien-fer/model.json", "models/mien-fer/model.json"],
+  ["models/mien-fer/weights.bin", "models/mien-fer/weights.bin"],
+  ["models/blazeface/blazeface.json", "models/blazeface/blazeface.json"],
+  ["models/blazeface/blazeface.bin", "models/blazeface/blazeface.bin"],
+  ["models/blazeface/NOTICE.md", "models/blazeface/NOTICE.md"],
+  // Threads are off in extension pages: only the single-threaded binaries (SIMD, and plain as fallback).
+  ...["tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm.wasm"].map((f): [string, string] => [
+    `node_modules/@tensorflow/tfjs-backend-wasm/dist/${f}`,
+    `wasm/${f}`,
+  ]),
+];
+
+/** Bytes per kind of file in the bundle. */
+export interface BundleSizes {
+  js: number;
+  wasm: number;
+  model: number;
+  other: number;
+  total: number;
+}
+
+async function walk(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}${entry.name}`;
+    if (entry.isDirectory) files.push(...await walk(`${path}/`));
+    else files.push(path);
+  }
+  return files;
+}
+
+/** Sizes of what is in `dir`, by kind (screenshots and other test artifacts are not counted). */
+export async function bundleSizes(dir = DIST): Promise<BundleSizes> {
+  const sizes: BundleSizes = { js: 0, wasm: 0, model: 0, other: 0, total: 0 };
+  for (const path of await walk(dir)) {
+    const bytes = (await Deno.stat(path)).size;
+    const rel = path.slice(dir.length);
+    const kind = rel.startsWith("models/")
+      ? "model"
+      : rel.endsWith(".js")
+      ? "js"
+      : rel.endsWith(".wasm")
+      ? "wasm"
+      : "other";
+    sizes[kind] += bytes;
+    sizes.total += bytes;
+  }
+  return sizes;
+}
+
+/** Bundle the extension into `outDir` (emptied first) and return its sizes. */
+export async function buildExtension(outDir = DIST): Promise<BundleSizes> {
+  await Deno.remove(outDir, { recursive: true }).catch(() => {});
+  const common: esbuild.BuildOptions = {
+    bundle: true,
+    minify: true,
+    target: "chrome110",
+    platform: "browser",
+    outdir: outDir,
+    logLevel: "warning",
+    legalComments: "none",
+    absWorkingDir: ROOT,
+  };
+  await esbuild.build({
+    ...common,
+    entryPoints: MODULE_ENTRIES.map((e) => `extension/${e}.ts`),
+    format: "esm",
+    splitting: true,
+    chunkNames: "chunks/[name]-[hash]",
+  });
+  // Content scripts are classic scripts: one self-contained file without the analyzer.
+  await esbuild.build({ ...common, entryPoints: ["extension/content.ts"], format: "iife" });
+  for (const [from, to] of ASSETS) {
+    const target = `${outDir}${to}`;
+    await Deno.mkdir(target.slice(0, target.lastIndexOf("/")), { recursive: true });
+    await Deno.copyFile(`${ROOT}${from}`, target);
+  }
+  await esbuild.stop();
+  return bundleSizes(outDir);
+}
+
+/** Sizes as the lines that the build and the benchmark print. */
+export function formatSizes(s: BundleSizes): string {
+  const mb = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MB`.padStart(9);
+  return [
+    `  JS       ${mb(s.js)}`,
+    `  wasm     ${mb(s.wasm)}`,
+    `  models   ${mb(s.model)}`,
+    `  other    ${mb(s.other)}`,
+    `  total    ${mb(s.total)}  (target <= 5 MB; no opencv.js: BlazeFace is the only detector)`,
+  ].join("\n");
+}
+
+if (import.meta.main) {
+  const sizes = await buildExtension();
+  console.log(`built ${DIST}\n${formatSizes(sizes)}`);
+}

@@ -1,0 +1,246 @@
+/// <reference lib="dom" />
+/**
+ * Content script for a tab the user turned on: finds the page's videos (also ones added later),
+ * sends downscaled frames to the tab's analyzer frame as ImageBitmaps, and draws each tracked
+ * face's box and label over its video. Turning off removes every element and stops all work.
+ */
+import { browser } from "./browser.ts";
+import type { FromFrame, OverlayFace, RuntimeMessage, ToFrame } from "./messages.ts";
+import { placeFrame, toPage } from "./overlay.ts";
+import { DEFAULT_SETTINGS, loadSettings, onSettingsChanged } from "./settings.ts";
+
+/** Longest side of the frames sent for analysis (BlazeFace works at 256 anyway). */
+const MAX_SIDE = 640;
+
+const STYLE = `
+.layer { position: fixed; inset: 0; pointer-events: none; z-index: 2147483647; overflow: hidden; }
+.box { position: fixed; border: 2px solid #ffc400; border-radius: 4px; box-sizing: border-box; }
+.label { position: absolute; left: -2px; bottom: 100%; background: #ffc400; color: #111;
+  font: 600 12px/1.4 system-ui, sans-serif; padding: 0 5px; border-radius: 3px 3px 0 0; white-space: nowrap; }
+.note { position: fixed; background: rgba(0,0,0,.75); color: #fff; font: 12px system-ui, sans-serif;
+  padding: 3px 6px; border-radius: 3px; }
+iframe { position: fixed; width: 1px; height: 1px; border: 0; opacity: 0; left: 0; top: 0; }
+`;
+
+interface Tracked {
+  id: number;
+  busy: boolean;
+  lastTime: number;
+  unreadable: string | null;
+  result?: Extract<FromFrame, { type: "result" }>;
+}
+
+function createOverlay() {
+  const host = document.createElement("mien-overlay");
+  const root = host.attachShadow({ mode: "open" });
+  const style = document.createElement("style");
+  style.textContent = STYLE;
+  const layer = document.createElement("div");
+  layer.className = "layer";
+  const frame = document.createElement("iframe");
+  frame.src = browser.runtime.getURL("frame.html");
+  root.append(style, layer, frame);
+
+  const videos = new Map<HTMLVideoElement, Tracked>();
+  let nextId = 0;
+  let port: MessagePort | undefined;
+  let ready = false;
+  let fps = DEFAULT_SETTINGS.fps;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let capture: Extract<FromFrame, { type: "result" }> | undefined;
+  let capturing = false;
+  let scanTimer: ReturnType<typeof setTimeout> | undefined;
+  let redrawQueued = false;
+  let stopped = false;
+
+  const send = (message: ToFrame, transfer: Transferable[] = []) => port?.postMessage(message, transfer);
+
+  function scan() {
+    for (const video of document.querySelectorAll("video")) {
+      if (!videos.has(video)) {
+        videos.set(video, { id: nextId++, busy: false, lastTime: -1, unreadable: null });
+      }
+    }
+    for (const video of videos.keys()) if (!video.isConnected) videos.delete(video);
+    send({ type: "videos", count: videos.size });
+    queueRedraw();
+  }
+
+  async function sample(video: HTMLVideoElement, t: Tracked) {
+    const w = video.videoWidth;
+    const h = video.videoHeight;
+    if (t.busy || t.unreadable || video.readyState < 2 || !w || !h) return;
+    if (video.paused && video.currentTime === t.lastTime) return;
+    const scale = Math.min(1, MAX_SIDE / Math.max(w, h));
+    t.busy = true;
+    t.lastTime = video.currentTime;
+    try {
+      const bitmap = await createImageBitmap(video, {
+        resizeWidth: Math.round(w * scale),
+        resizeHeight: Math.round(h * scale),
+        resizeQuality: "medium",
+      });
+      send({ type: "frame", video: t.id, bitmap, mediaTime: t.lastTime }, [bitmap]);
+    } catch (error) {
+      t.busy = false;
+      t.unreadable = `cannot read this video (${(error as Error).message})`;
+    }
+  }
+
+  function tick() {
+    if (stopped) return;
+    if (ready && !capturing) { for (const [video, t] of videos) sample(video, t); }
+    timer = setTimeout(tick, 1000 / fps);
+  }
+
+  function onMessage(message: FromFrame) {
+    if (message.type === "ready") ready = true;
+    else if (message.type === "capture") {
+      capturing = message.on;
+      capture = undefined;
+    } else if (message.type === "result" && message.video === -1) capture = message;
+    else {
+      const t = [...videos.values()].find((v) => v.id === message.video);
+      if (!t) return;
+      t.busy = false;
+      if (message.type === "unreadable") t.unreadable = message.reason;
+      else t.result = message;
+    }
+    queueRedraw();
+  }
+
+  function drawFaces(
+    faces: OverlayFace[],
+    place: ReturnType<typeof placeFrame>,
+    width: number,
+    mediaTime: number,
+  ) {
+    for (const face of faces) {
+      const box = toPage(face.box, place, width);
+      if (!box) continue;
+      const el = document.createElement("div");
+      el.className = "box";
+      Object.assign(el.style, {
+        left: `${box.x}px`,
+        top: `${box.y}px`,
+        width: `${box.width}px`,
+        height: `${box.height}px`,
+      });
+      el.dataset.face = String(face.face);
+      el.dataset.mediaTime = String(mediaTime);
+      const label = document.createElement("div");
+      label.className = "label";
+      label.textContent = `${face.label} ${Math.round(face.confidence * 100)}%`;
+      el.append(label);
+      layer.append(el);
+    }
+  }
+
+  function redraw() {
+    redrawQueued = false;
+    layer.replaceChildren();
+    if (capturing) {
+      if (capture) {
+        const view = { x: 0, y: 0, width: innerWidth, height: innerHeight };
+        drawFaces(capture.faces, placeFrame(view, capture.width, capture.height, "fill"), capture.width, 0);
+      }
+      return;
+    }
+    for (const [video, t] of videos) {
+      const r = video.getBoundingClientRect();
+      if (!r.width || !r.height) continue;
+      if (t.unreadable) {
+        const note = document.createElement("div");
+        note.className = "note";
+        note.textContent = "Mien cannot read this video: see the toolbar popup";
+        Object.assign(note.style, { left: `${r.x + 4}px`, top: `${r.y + 4}px` });
+        layer.append(note);
+        continue;
+      }
+      if (!t.result) continue;
+      const { width, height, faces, mediaTime } = t.result;
+      const css = getComputedStyle(video);
+      const mirrored = new DOMMatrix(css.transform === "none" ? undefined : css.transform).a < 0;
+      const place = placeFrame(
+        { x: r.x, y: r.y, width: r.width, height: r.height },
+        width,
+        height,
+        css.objectFit,
+        mirrored,
+        video.videoWidth / width,
+      );
+      drawFaces(faces, place, width, mediaTime);
+    }
+  }
+
+  function queueRedraw() {
+    if (redrawQueued) return;
+    redrawQueued = true;
+    requestAnimationFrame(redraw);
+  }
+
+  function onFullscreen() {
+    // Only the fullscreen element's subtree is painted: move the overlay into it when possible.
+    const full = document.fullscreenElement;
+    (full && !(full instanceof HTMLVideoElement) ? full : document.documentElement).append(host);
+    queueRedraw();
+  }
+
+  const observer = new MutationObserver(() => {
+    clearTimeout(scanTimer);
+    scanTimer = setTimeout(scan, 200);
+  });
+  const settingsPromise = loadSettings().then((s) => fps = s.fps);
+  onSettingsChanged((s) => fps = s.fps);
+
+  return {
+    /** Add the overlay and start sampling. */
+    start() {
+      frame.addEventListener("load", () => {
+        const channel = new MessageChannel();
+        port = channel.port1;
+        port.onmessage = (e) => onMessage(e.data as FromFrame);
+        frame.contentWindow!.postMessage({ type: "mien:port" }, new URL(frame.src).origin, [channel.port2]);
+        scan();
+      }, { once: true });
+      document.documentElement.append(host);
+      observer.observe(document.documentElement, { childList: true, subtree: true });
+      addEventListener("scroll", queueRedraw, { capture: true, passive: true });
+      addEventListener("resize", queueRedraw);
+      document.addEventListener("fullscreenchange", onFullscreen);
+      settingsPromise.then(tick);
+    },
+    /** Remove everything and stop all work (the analyzer frame goes with it). */
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+      clearTimeout(scanTimer);
+      observer.disconnect();
+      removeEventListener("scroll", queueRedraw, { capture: true });
+      removeEventListener("resize", queueRedraw);
+      document.removeEventListener("fullscreenchange", onFullscreen);
+      port?.close();
+      host.remove();
+    },
+  };
+}
+
+declare global {
+  var mienOverlay: ReturnType<typeof createOverlay> | undefined;
+  var mienListening: boolean | undefined;
+}
+
+// Injected each time the user turns the tab on; a second injection while on does nothing.
+if (!globalThis.mienOverlay) {
+  globalThis.mienOverlay = createOverlay();
+  globalThis.mienOverlay.start();
+}
+if (!globalThis.mienListening) {
+  globalThis.mienListening = true;
+  browser.runtime.onMessage.addListener((message) => {
+    if ((message as RuntimeMessage).type !== "mien:stop") return undefined;
+    globalThis.mienOverlay?.stop();
+    globalThis.mienOverlay = undefined;
+    return Promise.resolve(true);
+  });
+}

@@ -1,0 +1,181 @@
+/// <reference lib="dom" />
+/**
+ * The tab's analyzer: an extension page in a hidden iframe that the content script adds. It runs in
+ * the extension's process, off the page's main thread; frames arrive as transferred ImageBitmaps.
+ * It keeps the tab's trackers and session (memory only: both go away with the tab).
+ */
+import { LABELS } from "../shared/labels.ts";
+import { createTracker } from "../shared/tracker.ts";
+import { browser } from "./browser.ts";
+import { createEngine, type Engine } from "./engine.ts";
+import type { FromFrame, OverlayFace, RuntimeMessage, TabStatus, ToFrame } from "./messages.ts";
+import { createSession } from "./session.ts";
+import { loadSettings, onSettingsChanged, type Settings } from "./settings.ts";
+
+// The content script hands over a MessagePort once this page has loaded; frames wait for the setup.
+let port: MessagePort | undefined;
+let setupDone: () => void;
+const setup = new Promise<void>((resolve) => setupDone = resolve);
+globalThis.addEventListener("message", (event) => {
+  if (event.data?.type !== "mien:port" || !event.ports[0] || port) return;
+  port = event.ports[0];
+  port.onmessage = async (e) => {
+    await setup;
+    onFrame(e.data as ToFrame);
+  };
+  setup.then(() => engine).then(
+    () => post({ type: "ready" }),
+    (e) => status.error = `analyzer failed to load: ${e.message}`,
+  );
+});
+
+let settings: Settings = await loadSettings();
+let engine: Promise<Engine> = createEngine(settings);
+const tabId = await browser.runtime.sendMessage<number>({ type: "mien:whoami" });
+const session = createSession();
+const trackers = new Map<number, ReturnType<typeof createTracker>>();
+const faceNumbers = new Map<string, number>();
+const analysedAt: number[] = [];
+const blackFrames = new Map<number, number>();
+const status: TabStatus = {
+  mode: settings.mode,
+  fps: 0,
+  videos: 0,
+  faces: 0,
+  unreadable: null,
+  problem: null,
+  error: null,
+  tabCapture: false,
+};
+let capture: MediaStream | undefined;
+
+onSettingsChanged(async (next) => {
+  const old = engine;
+  settings = next;
+  status.mode = next.mode;
+  engine = createEngine(next);
+  (await old).dispose();
+});
+
+function post(message: FromFrame) {
+  port?.postMessage(message);
+}
+
+/** Tracked face number for a track of a video (numbers are per tab, from 1). */
+function faceNumber(video: number, track: number): number {
+  const key = `${video}:${track}`;
+  if (!faceNumbers.has(key)) faceNumbers.set(key, faceNumbers.size + 1);
+  return faceNumbers.get(key)!;
+}
+
+/** Analyse one frame of a video (or of the tab capture) and tell the content script what is where. */
+async function analyse(
+  video: number,
+  source: CanvasImageSource,
+  width: number,
+  height: number,
+  mediaTime: number,
+) {
+  const canvas = new OffscreenCanvas(width, height);
+  const ctx = canvas.getContext("2d", { willReadFrequently: true })!;
+  ctx.drawImage(source, 0, 0, width, height);
+  let image: ImageData;
+  try {
+    image = ctx.getImageData(0, 0, width, height);
+  } catch {
+    status.unreadable = "A video on this page comes from another site and cannot be read.";
+    post({ type: "unreadable", video, reason: status.unreadable });
+    return;
+  }
+  if (isBlack(image)) {
+    blackFrames.set(video, (blackFrames.get(video) ?? 0) + 1);
+    if (blackFrames.get(video)! >= 10) {
+      status.unreadable = "A video on this page only shows black frames (protected playback?).";
+      post({ type: "unreadable", video, reason: status.unreadable });
+    }
+  } else blackFrames.delete(video);
+  const result = await (await engine).analyze(image);
+  const now = performance.now();
+  let tracker = trackers.get(video);
+  if (!tracker) trackers.set(video, tracker = createTracker({ halfLifeMs: 500 }));
+  const tracks = tracker.update(result.faces.map((f) => ({ box: f.box, scores: f.scores })), now);
+  const faces: OverlayFace[] = tracks.map((t) => {
+    const best = t.scores.indexOf(Math.max(...t.scores));
+    return { face: faceNumber(video, t.id), box: t.box, label: LABELS[best], confidence: t.scores[best] };
+  });
+  session.add(tracks.map((t) => ({ face: faceNumber(video, t.id), scores: t.scores })), Date.now());
+  analysedAt.push(now);
+  while (analysedAt.length && now - analysedAt[0] > 3000) analysedAt.shift();
+  status.fps = analysedAt.length / Math.min(3, Math.max(1, (now - analysedAt[0]) / 1000));
+  status.faces = faces.length;
+  status.problem = result.problem ?? null;
+  status.error = null;
+  post({ type: "result", video, mediaTime, width, height, faces });
+}
+
+/** True when every sampled pixel is (nearly) black. */
+function isBlack(image: ImageData): boolean {
+  for (let i = 0; i < image.data.length; i += 4 * 97) {
+    if (image.data[i] > 8 || image.data[i + 1] > 8 || image.data[i + 2] > 8) return false;
+  }
+  return true;
+}
+
+async function onFrame(message: ToFrame) {
+  if (message.type === "videos") {
+    status.videos = message.count;
+    return;
+  }
+  const { video, bitmap, mediaTime } = message;
+  try {
+    await analyse(video, bitmap, bitmap.width, bitmap.height, mediaTime);
+  } catch (error) {
+    status.error = (error as Error).message;
+    post({ type: "result", video, mediaTime, width: bitmap.width, height: bitmap.height, faces: [] });
+  } finally {
+    bitmap.close();
+  }
+}
+
+/** Analyse a capture of the whole tab (for videos that cannot be read), until it ends. */
+async function startCapture(streamId: string) {
+  capture?.getTracks().forEach((t) => t.stop());
+  capture = await navigator.mediaDevices.getUserMedia({
+    video: { mandatory: { chromeMediaSource: "tab", chromeMediaSourceId: streamId } },
+  } as unknown as MediaStreamConstraints);
+  const video = document.createElement("video");
+  video.muted = true;
+  video.srcObject = capture;
+  await video.play();
+  status.tabCapture = true;
+  status.unreadable = null;
+  post({ type: "capture", on: true });
+  const track = capture.getVideoTracks()[0];
+  while (track.readyState === "live") {
+    const started = performance.now();
+    try {
+      await analyse(-1, video, video.videoWidth, video.videoHeight, video.currentTime);
+    } catch (error) {
+      status.error = (error as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, Math.max(0, 1000 / settings.fps - (performance.now() - started))));
+  }
+  status.tabCapture = false;
+  post({ type: "capture", on: false });
+}
+
+browser.runtime.onMessage.addListener((raw) => {
+  const message = raw as RuntimeMessage;
+  if (!("tabId" in message) || message.tabId !== tabId) return undefined;
+  if (message.type === "mien:status") return Promise.resolve(status);
+  if (message.type === "mien:session") return Promise.resolve(session.snapshot());
+  if (message.type === "mien:tab-capture") {
+    return startCapture(message.streamId).then(() => true, (e) => {
+      status.error = `tab capture failed: ${(e as Error).message}`;
+      return false;
+    });
+  }
+  return undefined;
+});
+
+setupDone!();

@@ -1,0 +1,138 @@
+/// <reference lib="dom" />
+/** Toolbar popup: turn the current tab on or off, its status and errors, and its session chart. */
+import { LABELS } from "../shared/labels.ts";
+import { browser, tabCapture } from "./browser.ts";
+import type { TabStatus } from "./messages.ts";
+import { binMeans, sessionCsv, type SessionFaces } from "./session.ts";
+import { $, CLASS_COLORS, download, ESTIMATE_NOTE } from "./ui.ts";
+
+const BINS = 30;
+
+/** The tab this popup is about: ?tab=ID (when opened as a page), else the active tab. */
+async function targetTab(): Promise<number> {
+  const param = new URLSearchParams(location.search).get("tab");
+  if (param) return Number(param);
+  const [tab] = await browser.tabs.query({ active: true, currentWindow: true });
+  return tab?.id ?? -1;
+}
+
+const tabId = await targetTab();
+const toggle = $<HTMLInputElement>("toggle");
+const statusLine = $("status");
+const problem = $("problem");
+const captureButton = $<HTMLButtonElement>("capture");
+let session: SessionFaces = { windowMs: 0, faces: [] };
+
+$("note").textContent = ESTIMATE_NOTE;
+$("legend").append(...LABELS.map((label, i) => {
+  const item = document.createElement("span");
+  item.innerHTML = `<i style="background:${CLASS_COLORS[i]}"></i>`;
+  item.append(label);
+  return item;
+}));
+
+function showProblem(text: string | null) {
+  problem.textContent = text ?? "";
+  problem.hidden = !text;
+}
+
+toggle.addEventListener("change", async () => {
+  toggle.disabled = true;
+  const result = await browser.runtime.sendMessage<{ on: boolean; error?: string }>({
+    type: "mien:toggle",
+    tabId,
+    on: toggle.checked,
+  });
+  toggle.checked = result.on;
+  toggle.disabled = false;
+  showProblem(result.error ?? null);
+  refresh();
+});
+
+captureButton.addEventListener("click", async () => {
+  if (!tabCapture) return showProblem("This browser cannot capture tabs.");
+  try {
+    const streamId = await tabCapture.getMediaStreamId({ targetTabId: tabId });
+    await browser.runtime.sendMessage({ type: "mien:tab-capture", tabId, streamId });
+  } catch (error) {
+    showProblem(`Tab capture failed: ${(error as Error).message}`);
+  }
+});
+
+$("csv").addEventListener("click", () => download(`mien-session-tab${tabId}.csv`, sessionCsv(session)));
+$("webcam").addEventListener(
+  "click",
+  () => browser.tabs.create({ url: browser.runtime.getURL("webcam.html") }),
+);
+$("options").addEventListener("click", () => browser.runtime.openOptionsPage());
+
+function drawChart(canvas: HTMLCanvasElement, samples: SessionFaces["faces"][number]["samples"]) {
+  const ctx = canvas.getContext("2d")!;
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  const w = canvas.width / BINS;
+  binMeans(samples, session.windowMs, Date.now(), BINS).forEach((mean, bin) => {
+    if (!mean) return;
+    let y = canvas.height;
+    mean.forEach((p, k) => {
+      const h = p * canvas.height;
+      ctx.fillStyle = CLASS_COLORS[k];
+      ctx.fillRect(bin * w, y - h, w - 1, h);
+      y -= h;
+    });
+  });
+}
+
+function drawSession() {
+  const charts = $("charts");
+  charts.replaceChildren();
+  $<HTMLButtonElement>("csv").disabled = session.faces.length === 0;
+  if (session.faces.length === 0) {
+    charts.textContent = "No faces yet.";
+    return;
+  }
+  for (const { face, samples } of session.faces) {
+    const row = document.createElement("div");
+    row.className = "chart";
+    const title = document.createElement("div");
+    const last = samples[samples.length - 1].scores;
+    title.textContent = `Face ${face}: now ${LABELS[last.indexOf(Math.max(...last))]}`;
+    const canvas = document.createElement("canvas");
+    canvas.width = 270;
+    canvas.height = 40;
+    drawChart(canvas, samples);
+    row.append(title, canvas);
+    charts.append(row);
+  }
+}
+
+async function refresh() {
+  const on = await browser.runtime.sendMessage<boolean>({ type: "mien:state", tabId });
+  if (!toggle.disabled) toggle.checked = on;
+  const status = on
+    ? await browser.runtime.sendMessage<TabStatus>({ type: "mien:status", tabId }).catch(() => null)
+    : null;
+  if (!on) statusLine.textContent = "Off for this tab.";
+  else if (!status) statusLine.textContent = "Starting…";
+  else {
+    const where = status.mode === "remote" ? "Edge API (face crops only)" : "on this device";
+    statusLine.textContent = `${status.videos} video(s), ${status.faces} face(s), ` +
+      `${status.fps.toFixed(1)} frames/s analysed ${where}${
+        status.tabCapture ? ", from a tab capture" : ""
+      }.`;
+  }
+  const text = status?.error ?? status?.unreadable ??
+    (status?.problem
+      ? `${status.problem}${status.mode === "remote" ? " (classifying on this device meanwhile)" : ""}`
+      : null);
+  if (on) showProblem(text);
+  captureButton.hidden = !status?.unreadable || status.tabCapture;
+  if (on) {
+    session = await browser.runtime.sendMessage<SessionFaces>({ type: "mien:session", tabId }).catch(() =>
+      session
+    );
+  }
+  drawSession();
+}
+
+await refresh();
+setInterval(refresh, 1000);

@@ -1,0 +1,62 @@
+import { browser } from "./browser.ts";
+
+/** The user's choices (options page), kept in storage.local on this device only. */
+export interface Settings {
+  /** "local": tfjs wasm in the extension; "remote": face crops go to an Edge API. */
+  mode: "local" | "remote";
+  /** Base URL of the Edge API (its /v1/classify is called). */
+  apiUrl: string;
+  /** Bearer key for the Edge API (empty when it has none). */
+  apiKey: string;
+  /** Classify on this device when the Edge API fails. */
+  fallback: boolean;
+  /** Most video frames analysed per second and per video. */
+  fps: number;
+}
+
+/** Settings before the user changes anything: everything stays on the device. */
+export const DEFAULT_SETTINGS: Settings = {
+  mode: "local",
+  apiUrl: "http://127.0.0.1:8787",
+  apiKey: "",
+  fallback: true,
+  fps: 15,
+};
+
+/** The stored settings over the defaults. */
+export async function loadSettings(): Promise<Settings> {
+  const stored = (await browser.storage.local.get("settings")).settings as Partial<Settings> | undefined;
+  return { ...DEFAULT_SETTINGS, ...stored };
+}
+
+/** Store settings after checking them; returns the error message, or null when saved. */
+export async function saveSettings(settings: Settings): Promise<string | null> {
+  const problem = checkSettings(settings);
+  if (problem) return problem;
+  await browser.storage.local.set({ settings });
+  return null;
+}
+
+/** Why settings cannot be used, or null. */
+export function checkSettings(s: Settings): string | null {
+  if (!(s.fps >= 1 && s.fps <= 30)) return "frames per second must be between 1 and 30";
+  if (s.mode === "remote") {
+    let url: URL;
+    try {
+      url = new URL(s.apiUrl);
+    } catch {
+      return `"${s.apiUrl}" is not a URL`;
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") return "the Edge API URL must be http(s)";
+  }
+  return null;
+}
+
+/** Call `listener` with the new settings whenever they change. */
+export function onSettingsChanged(listener: (settings: Settings) => void) {
+  browser.storage.onChanged.addListener((changes, area) => {
+    if (area === "local" && changes.settings) {
+      listener({ ...DEFAULT_SETTINGS, ...(changes.settings.newValue as Partial<Settings>) });
+    }
+  });
+}

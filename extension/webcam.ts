@@ -1,0 +1,91 @@
+/// <reference lib="dom" />
+/** Webcam page: the camera with live boxes, labels and the analysed frame rate. */
+import { createFrameGate } from "../shared/frame_gate.ts";
+import { LABELS } from "../shared/labels.ts";
+import { createTracker } from "../shared/tracker.ts";
+import { createEngine } from "./engine.ts";
+import { loadSettings } from "./settings.ts";
+import { $, ESTIMATE_NOTE } from "./ui.ts";
+
+const video = $<HTMLVideoElement>("video");
+const canvas = $<HTMLCanvasElement>("overlay");
+const stats = $("stats");
+const problem = $("problem");
+$("note").textContent = ESTIMATE_NOTE;
+
+const settings = await loadSettings();
+const enginePromise = createEngine(settings);
+let stream: MediaStream;
+try {
+  stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
+} catch (error) {
+  problem.textContent = `No camera: ${(error as Error).message}`;
+  throw error;
+}
+video.srcObject = stream;
+await video.play();
+const engine = await enginePromise;
+
+const gate = createFrameGate({ maxFps: 30 });
+const tracker = createTracker({ halfLifeMs: 300 });
+const grab = new OffscreenCanvas(1, 1);
+const grabCtx = grab.getContext("2d", { willReadFrequently: true })!;
+const ctx = canvas.getContext("2d")!;
+const done: number[] = [];
+let firstLabelMs: number | null = null;
+
+function draw(tracks: ReturnType<typeof tracker.update>) {
+  canvas.width = video.videoWidth;
+  canvas.height = video.videoHeight;
+  ctx.lineWidth = 3;
+  ctx.font = "600 16px system-ui, sans-serif";
+  for (const t of tracks) {
+    const best = t.scores.indexOf(Math.max(...t.scores));
+    const text = `${LABELS[best]} ${Math.round(t.scores[best] * 100)}%`;
+    ctx.strokeStyle = ctx.fillStyle = "#ffc400";
+    ctx.strokeRect(t.box.x, t.box.y, t.box.width, t.box.height);
+    ctx.fillRect(t.box.x - 1.5, t.box.y - 22, ctx.measureText(text).width + 10, 22);
+    ctx.fillStyle = "#111";
+    ctx.fillText(text, t.box.x + 4, t.box.y - 6);
+  }
+}
+
+async function analyse() {
+  const now = performance.now();
+  if (!gate.tryStart(now)) return;
+  try {
+    grab.width = video.videoWidth;
+    grab.height = video.videoHeight;
+    grabCtx.drawImage(video, 0, 0);
+    const result = await engine.analyze(grabCtx.getImageData(0, 0, grab.width, grab.height), { maxFaces: 4 });
+    const tracks = tracker.update(
+      result.faces.map((f) => ({ box: f.box, scores: f.scores })),
+      performance.now(),
+    );
+    draw(tracks);
+    if (tracks.length && firstLabelMs === null) firstLabelMs = Math.round(performance.now());
+    const end = performance.now();
+    done.push(end);
+    while (end - done[0] > 3000) done.shift();
+    const fps = done.length > 1 ? ((done.length - 1) * 1000) / (end - done[0]) : 0;
+    stats.textContent = `${fps.toFixed(1)} frames/s analysed (${result.source}), ${tracks.length} face(s)` +
+      (firstLabelMs === null ? "" : `, first label ${firstLabelMs} ms after opening`);
+    Object.assign(stats.dataset, {
+      fps: fps.toFixed(2),
+      analysed: String(Number(stats.dataset.analysed ?? 0) + 1),
+      faces: String(tracks.length),
+      firstLabelMs: String(firstLabelMs ?? ""),
+    });
+    problem.textContent = result.problem ?? "";
+  } catch (error) {
+    problem.textContent = (error as Error).message;
+  } finally {
+    gate.finish();
+  }
+}
+
+function onVideoFrame() {
+  analyse();
+  video.requestVideoFrameCallback(onVideoFrame);
+}
+video.requestVideoFrameCallback(onVideoFrame);

@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { placeFrame, toPage } from "../extension/overlay.ts";
+import { binMeans, createSession, sessionCsv } from "../extension/session.ts";
+
+const one = (k: number) => Array.from({ length: 7 }, (_, i) => (i === k ? 1 : 0));
+
+Deno.test("placeFrame maps frame pixels under object-fit contain, cover and fill", () => {
+  const rect = { x: 10, y: 20, width: 400, height: 400 };
+  const contain = placeFrame(rect, 200, 100, "contain");
+  assert.deepEqual([contain.left, contain.top, contain.scaleX, contain.scaleY], [10, 120, 2, 2]);
+  const cover = placeFrame(rect, 200, 100, "cover");
+  assert.deepEqual([cover.left, cover.top, cover.scaleX], [-190, 20, 4]);
+  const fill = placeFrame(rect, 200, 100, "fill");
+  assert.deepEqual([fill.scaleX, fill.scaleY], [2, 4]);
+});
+
+Deno.test("toPage clips to the visible area and mirrors when the video is flipped", () => {
+  const rect = { x: 0, y: 0, width: 100, height: 100 };
+  const box = { x: 0, y: 10, width: 20, height: 20 };
+  assert.deepEqual(toPage(box, placeFrame(rect, 100, 100, "fill"), 100), box);
+  assert.deepEqual(toPage(box, placeFrame(rect, 100, 100, "fill", true), 100), {
+    x: 80,
+    y: 10,
+    width: 20,
+    height: 20,
+  });
+  // Cover crops the sides of a wide frame: a box at the far left is not visible.
+  assert.equal(toPage(box, placeFrame(rect, 200, 100, "cover"), 200), null);
+});
+
+Deno.test("session keeps one sample per face per interval within the window, and exports CSV", () => {
+  const session = createSession({ windowMs: 10_000, everyMs: 1000 });
+  session.add([{ face: 1, scores: one(3) }, { face: 2, scores: one(6) }], 0);
+  session.add([{ face: 1, scores: one(0) }], 500); // within the interval: ignored
+  session.add([{ face: 1, scores: one(0) }], 1000);
+  assert.deepEqual(session.snapshot().faces.map((f) => f.samples.length), [2, 1]);
+  session.add([{ face: 1, scores: one(0) }], 10_600); // face 2 and face 1's first sample expire
+  const snap = session.snapshot();
+  assert.deepEqual(snap.faces.map((f) => [f.face, f.samples.map((s) => s.t)]), [[1, [1000, 10_600]]]);
+  const csv = sessionCsv(snap).trim().split("\n");
+  assert.equal(csv[0], "time,face,label,surprise,fear,disgust,happiness,sadness,anger,neutral");
+  assert.equal(csv[1], "1970-01-01T00:00:01.000Z,1,surprise,1,0,0,0,0,0,0");
+});
+
+Deno.test("binMeans averages samples per time slice and leaves empty slices null", () => {
+  const samples = [{ t: 1000, scores: one(3) }, { t: 1500, scores: one(6) }, { t: 9999, scores: one(0) }];
+  const bins = binMeans(samples, 10_000, 10_000, 5);
+  assert.deepEqual(bins[0], [0, 0, 0, 0.5, 0, 0, 0.5]);
+  assert.deepEqual(bins.slice(1, 4), [null, null, null]);
+  assert.deepEqual(bins[4], one(0));
+});
