@@ -19,7 +19,7 @@ const HELP = `Measure detect -> crop -> classify accuracy for several crop margi
 Usage: deno task bench:crop [--ferplus DIR] [--split valid] [--count N] [--json FILE]
 `;
 
-const MARGINS = [0, 0.05, 0.1, 0.15, 0.2, 0.3];
+const MARGINS = [-0.15, -0.1, -0.05, 0, 0.05, 0.1, 0.15, 0.2, 0.3];
 
 /** A 320x240 frame: mid-grey noise background with the face enlarged to `size` px at (x, y). */
 function compose(face: Frame, size: number, x: number, y: number, seed: number): Frame {

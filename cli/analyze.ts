@@ -16,7 +16,7 @@ Options:
   --annotate <path>      draw boxes, labels and bars: a PNG file for one image, a folder for many
   --max-faces <n>        at most n faces per image (default 10)
   --min-face-size <px>   ignore faces smaller than this (default 24)
-  --detector <name>      blazeface (default) or haar
+  --detector <name>      blazeface (default), blazeface-short or haar
   --flip                 average each face with its mirror image (2x model work)
   -h, --help             show this help
 

@@ -1,20 +1,20 @@
 import * as tfconv from "@tensorflow/tfjs-converter";
 import { type AnalyzerOptions, createAnalyzer } from "../shared/analyzer.ts";
-import { BLAZEFACE_URL, createBlazeFaceDetector } from "../shared/detect_blazeface.ts";
+import { BLAZEFACE_SHORT_URL, BLAZEFACE_URL, createBlazeFaceDetector } from "../shared/detect_blazeface.ts";
 import { createHaarDetector, HAAR_CASCADE_URL } from "../shared/detect_haar.ts";
-import type { FaceDetector } from "../shared/detector.ts";
+import { DETECTOR_NAMES, type FaceDetector } from "../shared/detector.ts";
 import { loadModel } from "../shared/model.ts";
 import { loadOpenCv } from "../shared/opencv.ts";
 import { initDenoTf } from "./deno_tf.ts";
 import { UsageError } from "./run_cli.ts";
 
 /** Face detectors the analyzer can use; the first is the default. */
-export const DETECTORS = ["blazeface", "haar"] as const;
+export const DETECTORS = DETECTOR_NAMES;
 
 /** A detector name checked against DETECTORS (a usage error otherwise). */
 export function detectorName(name: string): typeof DETECTORS[number] {
   const found = DETECTORS.find((d) => d === name);
-  if (!found) throw new UsageError(`--detector must be ${DETECTORS.join(" or ")}, not "${name}"`);
+  if (!found) throw new UsageError(`--detector must be one of ${DETECTORS.join(", ")}, not "${name}"`);
   return found;
 }
 
@@ -25,7 +25,8 @@ export async function loadDetector(name: typeof DETECTORS[number] = "blazeface")
     const { cv } = await loadOpenCv();
     return createHaarDetector(cv, await Deno.readFile(HAAR_CASCADE_URL));
   }
-  return createBlazeFaceDetector(await tfconv.loadGraphModel(BLAZEFACE_URL.href));
+  const url = name === "blazeface-short" ? BLAZEFACE_SHORT_URL : BLAZEFACE_URL;
+  return createBlazeFaceDetector(await tfconv.loadGraphModel(url.href));
 }
 
 /** The analyzer in Deno: tfjs wasm, the bundled (or given) model and a shipped detector. */

@@ -8,7 +8,7 @@ import { argmax, computeMetrics, formatMetrics, type Metrics } from "../shared/m
 import { BUNDLED_MODEL_URL, loadModel } from "../shared/model.ts";
 import { faceInput } from "../shared/preprocess.ts";
 import { type LabelledImage, listLabelledFolder, readFer2013Labels } from "./dataset.ts";
-import { createDenoAnalyzer, detectorName } from "./deno_analyzer.ts";
+import { createDenoAnalyzer, detectorName, DETECTORS } from "./deno_analyzer.ts";
 import { runCli, UsageError } from "./run_cli.ts";
 import { initDenoTf } from "./deno_tf.ts";
 import { createProgress } from "./progress.ts";
@@ -28,7 +28,7 @@ Options:
   --split <name>         FER+ split: test (default) or valid
   --faces <mode>         crop (default: each image is a face crop) or detect (find faces,
                          classify the largest; no face = a miss)
-  --detector <name>      for --faces detect: blazeface (default) or haar
+  --detector <name>      for --faces detect: blazeface (default), blazeface-short or haar
   --model <path|url>     model.json to evaluate (default: the bundled models/mien-fer)
   --batch <n>            faces per inference batch (default 64)
   --flip                 average each face with its mirror image (2x work, test-time augmentation)
@@ -45,7 +45,7 @@ interface Options {
   model: string | URL;
   batch: number;
   faces: "crop" | "detect";
-  detector: "blazeface" | "haar";
+  detector: typeof DETECTORS[number];
   flip: boolean;
   json?: string;
   predictions?: string;

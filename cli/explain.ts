@@ -18,7 +18,7 @@ Options:
   --face <n>         which detected face, 1 = the most confident (default 1)
   --class <name>     explain this class instead of the predicted one (${LABELS.join(", ")})
   --crop             the image is already a face crop: skip detection
-  --detector <name>  blazeface (default) or haar
+  --detector <name>  blazeface (default), blazeface-short or haar
   -h, --help         show this help
 `;
 

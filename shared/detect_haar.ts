@@ -6,7 +6,7 @@ import { type Frame, resampleGray, toGray } from "./preprocess.ts";
 export const HAAR_CASCADE_URL = new URL("../models/haarcascade_frontalface_default.xml", import.meta.url);
 
 /** Crop margin for Haar boxes, chosen with `deno task bench:crop` (see the model card). */
-export const HAAR_CROP_MARGIN = 0.1;
+export const HAAR_CROP_MARGIN = 0;
 
 let cascadeCount = 0;
 

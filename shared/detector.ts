@@ -1,5 +1,10 @@
 import type { Box, Frame } from "./preprocess.ts";
 
+/** The face detectors Mien ships; the first is the default. */
+export const DETECTOR_NAMES = ["blazeface", "blazeface-short", "haar"] as const;
+/** One of DETECTOR_NAMES. */
+export type DetectorName = typeof DETECTOR_NAMES[number];
+
 /** One detected face: its box in frame pixels and a confidence in [0,1]. */
 export interface Detection {
   box: Box;

@@ -36,7 +36,7 @@ export const BUNDLED_MODEL_URL = new URL("../models/mien-fer/model.json", import
 /** Load a Mien graph model from a URL of its model.json (file:, http(s):, or extension URLs). */
 export async function loadModel(
   url: string | URL = BUNDLED_MODEL_URL,
-  fetchFn: typeof fetch = fetch,
+  fetchFn: typeof fetch = (input, init) => fetch(input, init), // unbound window.fetch throws in browsers
 ): Promise<ExpressionModel> {
   await initTf();
   const graph = await tfconv.loadGraphModel(String(url), { fetchFunc: fetchFn });

@@ -105,24 +105,32 @@ export function shrinkRgb(
   const scale = Math.min(1, maxSide / Math.max(frame.width, frame.height));
   const width = Math.max(1, Math.round(frame.width * scale));
   const height = Math.max(1, Math.round(frame.height * scale));
-  const sum = new Float32Array(width * height * 3);
+  const sum = new Float64Array(width * height * 3);
   const count = new Uint32Array(width * height);
+  const column = new Uint32Array(frame.width); // source x -> output x
+  for (let x = 0; x < frame.width; x++) column[x] = Math.min(width - 1, Math.floor(x * scale));
+  const [g, b] = channels < 3 ? [0, 0] : [1, 2];
+  const data = frame.data;
   for (let y = 0; y < frame.height; y++) {
-    const oy = Math.min(height - 1, Math.floor(y * scale));
-    for (let x = 0; x < frame.width; x++) {
-      const o = oy * width + Math.min(width - 1, Math.floor(x * scale));
-      const s = (y * frame.width + x) * channels;
-      const g = channels < 3;
-      sum[o * 3] += frame.data[s];
-      sum[o * 3 + 1] += frame.data[g ? s : s + 1];
-      sum[o * 3 + 2] += frame.data[g ? s : s + 2];
+    const row = Math.min(height - 1, Math.floor(y * scale)) * width;
+    let s = y * frame.width * channels;
+    for (let x = 0; x < frame.width; x++, s += channels) {
+      const o = row + column[x];
+      const o3 = o * 3;
+      sum[o3] += data[s];
+      sum[o3 + 1] += data[s + g];
+      sum[o3 + 2] += data[s + b];
       count[o]++;
     }
   }
+  const mean = new Float32Array(sum.length);
   for (let i = 0; i < count.length; i++) {
-    for (let c = 0; c < 3; c++) sum[i * 3 + c] /= count[i];
+    const inv = 1 / count[i];
+    mean[i * 3] = sum[i * 3] * inv;
+    mean[i * 3 + 1] = sum[i * 3 + 1] * inv;
+    mean[i * 3 + 2] = sum[i * 3 + 2] * inv;
   }
-  return { data: sum, width, height };
+  return { data: mean, width, height };
 }
 
 /** The model's input for one face: the box (whole frame if absent) as size x size grey in [0,1]. */

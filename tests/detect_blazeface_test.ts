@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import { loadDetector } from "../cli/deno_analyzer.ts";
+import { faceCrop } from "../shared/analyzer.ts";
 import { decodeImage } from "../shared/decode.ts";
 import { blazeAnchors, nonMaxSuppression } from "../shared/detect_blazeface.ts";
 import { shrinkRgb } from "../shared/preprocess.ts";
 import { tf } from "../shared/tf.ts";
+import { iou } from "../shared/tracker.ts";
+import { cropFrame } from "./fake_camera.ts";
 import { HAS_MEDIA, MEDIA, ROOT } from "./helpers.ts";
 
 const detector = await loadDetector("blazeface");
@@ -101,4 +104,22 @@ Deno.test("BlazeFace on face-api's demo photos (group photos, 22 faces by eye)",
     found += faces.length;
   }
   assert.ok(found >= 21, `found ${found} of 22`);
+});
+
+Deno.test("short-range BlazeFace finds a face seen up close, where the full-range model finds it too", async () => {
+  const short = await loadDetector("blazeface-short");
+  try {
+    assert.equal(short.name, "blazeface-short");
+    const photo = await decodeImage(
+      await Deno.readFile(`${ROOT}node_modules/@vladmandic/face-api/demo/sample2.jpg`),
+    );
+    const [face] = detector.detect(photo, { maxFaces: 1 });
+    const view = cropFrame(photo, faceCrop(face.box, 1)); // a webcam-like view: the face fills a third
+    const [near] = short.detect(view, { maxFaces: 1 });
+    const [far] = detector.detect(view, { maxFaces: 1 });
+    assert.ok(near && far);
+    assert.ok(iou(near.box, far.box) > 0.5, `${JSON.stringify(near.box)} vs ${JSON.stringify(far.box)}`);
+  } finally {
+    short.dispose();
+  }
 });

@@ -5,6 +5,7 @@ import { initDenoTf } from "../cli/deno_tf.ts";
 import type { FaceDetector } from "../shared/detector.ts";
 import { loadModel } from "../shared/model.ts";
 import { constantTimeEqual, createApp, type DetectorName, type Engine } from "../worker/app.ts";
+import { PAGE_FILES, readPageFile } from "../worker/assets.ts";
 import { ROOT } from "./helpers.ts";
 
 await initDenoTf();
@@ -201,4 +202,30 @@ Deno.test("a real server on 127.0.0.1 answers /v1/analyze", async () => {
   assert.equal(res.status, 200);
   assert.ok((await res.json()).faces.length >= 3);
   await server.shutdown();
+});
+
+Deno.test("GET / serves the page and only the listed static files", async () => {
+  const served = createApp(engine, {
+    pageFile: (path) =>
+      Promise.resolve(
+        path === "index.html" ? { body: new TextEncoder().encode("<p>hi"), type: "text/html" } : null,
+      ),
+    apiKey: "k",
+  });
+  const page = await served.request("/");
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get("content-type")!, /text\/html/);
+  assert.equal(await page.text(), "<p>hi");
+  await expectError(await served.request("/static/page.js"), 404, "not_found", "build:web");
+  await expectError(await served.request("/static/../deno.json"), 404, "not_found");
+  await expectError(await app.request("/"), 404, "not_found"); // no page without pageFile
+});
+
+Deno.test("the page's file table resolves every file it lists", async () => {
+  for (const path of Object.keys(PAGE_FILES).filter((p) => p !== "page.js")) {
+    const file = await readPageFile(path);
+    assert.ok(file && file.body.length > 0, path);
+  }
+  assert.equal(await readPageFile("../deno.json"), null);
+  assert.equal(await readPageFile("models/mien-fer/../../deno.json"), null);
 });

@@ -2,21 +2,20 @@ import { Hono } from "hono";
 import { cors } from "hono/cors";
 import encodePng from "@jsquash/png/encode.js";
 import { createAnalyzer, faceCrop } from "../shared/analyzer.ts";
-import type { FaceDetector } from "../shared/detector.ts";
+import { DETECTOR_NAMES, type DetectorName, type FaceDetector } from "../shared/detector.ts";
 import type { Canvas } from "../shared/draw.ts";
 import { explainFace, renderExplanation } from "../shared/explain.ts";
 import { labelIndex, LABELS, scoresRecord } from "../shared/labels.ts";
 import { argmax } from "../shared/metrics.ts";
 import type { ExpressionModel } from "../shared/model.ts";
 import { faceInput } from "../shared/preprocess.ts";
+import type { Asset } from "./assets.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 import { fromBase64, intParam, type Limits, readContent, type RequestContent, toFrame } from "./input.ts";
 import { openApiDocument } from "./openapi.ts";
 
-/** Face detectors the API offers; the first is the default. */
-export const DETECTOR_NAMES = ["blazeface", "haar"] as const;
-/** One of DETECTOR_NAMES. */
-export type DetectorName = typeof DETECTOR_NAMES[number];
+/** One of the shipped detectors (re-exported for the routes' callers). */
+export type { DetectorName };
 
 /** What the routes run on: the model, the detectors (loaded on first use) and the model card's figures. */
 export interface Engine {
@@ -31,6 +30,8 @@ export interface AppOptions extends Partial<Limits> {
   apiKey?: string;
   /** Extra origins allowed by CORS (extension origins are always allowed). */
   corsOrigins?: string[];
+  /** The `GET /` page's files by path under /static/ ("index.html" for /); without it there is no page. */
+  pageFile?: (path: string) => Promise<Asset | null>;
 }
 
 /** Compare two strings in time that depends only on their lengths. */
@@ -74,7 +75,9 @@ function param(query: Record<string, string>, content: RequestContent, name: str
 function detectorParam(value: unknown): DetectorName {
   if (value === undefined || value === "") return DETECTOR_NAMES[0];
   const found = DETECTOR_NAMES.find((d) => d === value);
-  if (!found) throw new ApiError(422, "invalid_parameter", `detector must be ${DETECTOR_NAMES.join(" or ")}`);
+  if (!found) {
+    throw new ApiError(422, "invalid_parameter", `detector must be one of ${DETECTOR_NAMES.join(", ")}`);
+  }
   return found;
 }
 
@@ -209,6 +212,22 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
       model: modelId,
     });
   });
+
+  const pageFile = options.pageFile;
+  if (pageFile) {
+    const serve = async (path: string) => {
+      const file = await pageFile(path);
+      if (!file) {
+        const hint = path === "page.js" ? " (build it with `deno task build:web`)" : "";
+        throw new ApiError(404, "not_found", `no page file ${path}${hint}`);
+      }
+      return new Response(file.body as Uint8Array<ArrayBuffer>, {
+        headers: { "content-type": file.type, "cache-control": "no-cache" },
+      });
+    };
+    app.get("/", () => serve("index.html"));
+    app.get("/static/*", (c) => serve(c.req.path.slice("/static/".length)));
+  }
 
   app.notFound((c) =>
     errorResponse(c, new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`))

@@ -4,6 +4,7 @@ import { initDenoTf } from "../cli/deno_tf.ts";
 import type { FaceDetector } from "../shared/detector.ts";
 import { loadModel } from "../shared/model.ts";
 import { createApp, type DetectorName } from "./app.ts";
+import { readPageFile } from "./assets.ts";
 
 function envNumber(name: string, fallback: number): number {
   const value = Deno.env.get(name);
@@ -39,6 +40,7 @@ export async function start() {
     maxPixels: envNumber("MIEN_MAX_PIXELS", 40_000_000),
     maxCrops: envNumber("MIEN_MAX_CROPS", 32),
     corsOrigins: Deno.env.get("MIEN_CORS_ORIGINS")?.split(",").filter(Boolean),
+    pageFile: readPageFile,
   });
   const port = envNumber("PORT", 8787);
   const hostname = Deno.env.get("HOST") ?? "127.0.0.1";

@@ -1,3 +1,4 @@
+import { DETECTOR_NAMES } from "../shared/detector.ts";
 import { LABELS } from "../shared/labels.ts";
 import type { Limits } from "./input.ts";
 
@@ -59,7 +60,7 @@ export function openApiDocument(limits: Limits) {
   const analyzeParams = {
     maxFaces: { type: "integer", minimum: 1, maximum: 50, default: 10 },
     minFaceSize: { type: "integer", minimum: 8, maximum: 4096, default: 24 },
-    detector: { type: "string", enum: ["blazeface", "haar"], default: "blazeface" },
+    detector: { type: "string", enum: [...DETECTOR_NAMES], default: DETECTOR_NAMES[0] },
   };
   return {
     openapi: "3.1.0",

@@ -1,0 +1,127 @@
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { existsSync } from "node:fs";
+import { chromium } from "playwright-core";
+import { loadDetector } from "../cli/deno_analyzer.ts";
+import { initDenoTf } from "../cli/deno_tf.ts";
+import { faceCrop } from "../shared/analyzer.ts";
+import { decodeImage } from "../shared/decode.ts";
+import { LABELS } from "../shared/labels.ts";
+import { loadModel } from "../shared/model.ts";
+import { createApp } from "../worker/app.ts";
+import { readPageFile } from "../worker/assets.ts";
+import { buildPage } from "../worker/build_page.ts";
+import { cropFrame, letterbox, y4m } from "./fake_camera.ts";
+import { ROOT } from "./helpers.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const HAS_CHROMIUM = existsSync(CHROMIUM);
+if (!HAS_CHROMIUM) {
+  console.warn(`${CHROMIUM} not found (apt-get install -y chromium): browser tests are skipped`);
+}
+const SAMPLE = `${ROOT}node_modules/@vladmandic/face-api/demo/sample2.jpg`;
+const SHOTS = `${ROOT}dist/screenshots`;
+
+Deno.test({
+  name: "GET / page in Chromium: a dropped photo goes to the API; the webcam runs locally and sends nothing",
+  ignore: !HAS_CHROMIUM,
+  async fn(t) {
+    await buildPage();
+    await initDenoTf();
+    const detector = loadDetector("blazeface");
+    const app = createApp({ model: await loadModel(), detector: () => detector, figures: null }, {
+      pageFile: readPageFile,
+    });
+    const requests: string[] = [];
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
+      requests.push(`${req.method} ${new URL(req.url).pathname}`);
+      return app.fetch(req);
+    });
+    const base = `http://127.0.0.1:${server.addr.port}`;
+
+    // A fake camera that sees one face of a real photo up close (as a webcam does), moving 4 px per frame.
+    const tmp = await Deno.makeTempDir();
+    const photo = await decodeImage(await Deno.readFile(SAMPLE));
+    const [face] = (await detector).detect(photo, { maxFaces: 1 });
+    const view = cropFrame(photo, faceCrop(face.box, 1));
+    await Deno.writeFile(
+      `${tmp}/camera.y4m`,
+      y4m(Array.from({ length: 10 }, (_, i) => letterbox(view, 640, 480, 4 * i)), 10),
+    );
+    await Deno.mkdir(SHOTS, { recursive: true });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        `--use-file-for-fake-video-capture=${tmp}/camera.y4m`,
+      ],
+    });
+    const errors: string[] = [];
+    try {
+      const page = await browser.newPage();
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(`${base}/`);
+      const faceLabels = async () =>
+        (await page.locator("#faces li .label").allTextContents()).map((s) => s.replace(/^Face \d+: /, ""));
+
+      await t.step("upload: the photo is analysed by POST /v1/analyze and drawn with its faces", async () => {
+        await page.setInputFiles("#file", SAMPLE);
+        await page.waitForSelector("#faces li", { timeout: 30_000 });
+        assert.ok(requests.includes("POST /v1/analyze"));
+        const labels = await faceLabels();
+        assert.ok(labels.length >= 1);
+        for (const label of labels) assert.ok((LABELS as readonly string[]).includes(label), label);
+        assert.equal(
+          await page.locator("#view").evaluate((c) => (c as unknown as { width: number }).width),
+          photo.width,
+        );
+        assert.match(await page.locator("#status").textContent() ?? "", /face/);
+        await page.screenshot({ path: `${SHOTS}/page_upload.png` });
+      });
+
+      await t.step("upload of a non-image shows the API's error, and the page keeps working", async () => {
+        await page.setInputFiles("#file", {
+          name: "notes.txt",
+          mimeType: "image/png",
+          buffer: Buffer.from("not a picture"),
+        });
+        await page.waitForSelector("#status.error");
+        assert.match(await page.locator("#status").textContent() ?? "", /refused/);
+      });
+
+      await t.step(
+        "webcam: frames are analysed in the page; no request leaves it but static files",
+        async () => {
+          const before = requests.length;
+          await page.click("#webcam");
+          await page.waitForFunction("Number(document.body.dataset.analysed) >= 10", null, {
+            timeout: 60_000,
+          });
+          assert.ok((await faceLabels()).length >= 1);
+          assert.match(await page.locator("#fps").textContent() ?? "", /^\d+ analysed frames\/s$/);
+          const during = requests.slice(before);
+          assert.ok(during.length > 0); // the model and wasm files
+          for (const r of during) assert.match(r, /^GET \/static\//);
+          await page.screenshot({ path: `${SHOTS}/page_webcam.png` });
+          await page.click("#webcam");
+          assert.equal(await page.locator("#webcam").textContent(), "Start webcam");
+        },
+      );
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await server.shutdown();
+      await Deno.remove(tmp, { recursive: true });
+      (await detector).dispose();
+    }
+  },
+});
