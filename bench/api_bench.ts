@@ -128,6 +128,15 @@ async function main() {
       } ms`,
     );
     report.c1 = { p50: quantile(c1.times, 0.5), p99: quantile(c1.times, 0.99) };
+    const short = `${base}/v1/analyze?detector=blazeface-short`;
+    await run(short, jpeg, 20, 1);
+    const c1Short = await run(short, jpeg, 200, 1);
+    console.log(
+      `c=1, 200 requests, detector=blazeface-short: p50 ${quantile(c1Short.times, 0.5).toFixed(1)} ms, p99 ${
+        quantile(c1Short.times, 0.99).toFixed(1)
+      } ms`,
+    );
+    report.c1Short = { p50: quantile(c1Short.times, 0.5), p99: quantile(c1Short.times, 0.99) };
     report.c8 = { rps: 400 / c8.seconds, p50: quantile(c8.times, 0.5) };
 
     const total = Number(values.requests);

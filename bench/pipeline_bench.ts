@@ -16,7 +16,7 @@ Usage: deno task bench:pipeline [--media DIR] [--runs N] [--json FILE]
 `;
 
 /** Faces a person counts in each photo of ../shared/media (SOURCE.md, plus the child in obama_and_biden). */
-const EXPECTED: Record<string, number> = {
+export const EXPECTED: Record<string, number> = {
   "obama.jpg": 1,
   "obama2.jpg": 1,
   "biden.jpg": 1,
@@ -30,8 +30,8 @@ const EXPECTED: Record<string, number> = {
 };
 
 /** face-api's demo group photos (an npm devDependency): faces counted by eye. */
-const FACE_API_DEMO = new URL("../node_modules/@vladmandic/face-api/demo/", import.meta.url).pathname;
-const FACE_API_EXPECTED: Record<string, number> = {
+export const FACE_API_DEMO = new URL("../node_modules/@vladmandic/face-api/demo/", import.meta.url).pathname;
+export const FACE_API_EXPECTED: Record<string, number> = {
   "sample1.jpg": 3,
   "sample2.jpg": 3,
   "sample3.jpg": 3,
@@ -128,7 +128,7 @@ async function main() {
         extra += Math.max(0, n - count);
       }
       detector.dispose();
-      console.log(`  ${set.padEnd(14)} ${name.padEnd(10)} found ${found}/${total}, extra boxes ${extra}`);
+      console.log(`  ${set.padEnd(14)} ${name.padEnd(15)} found ${found}/${total}, extra boxes ${extra}`);
       report[`faces_${set}_${name}`] = { found, expected: total, extra, perPhoto };
     }
   }
@@ -152,7 +152,7 @@ async function main() {
         faces = r.faces.length;
       }
       console.log(
-        `  ${name.padEnd(10)} ${label.padEnd(7)} ${median(total).toFixed(1).padStart(6)} ` +
+        `  ${name.padEnd(15)} ${label.padEnd(7)} ${median(total).toFixed(1).padStart(6)} ` +
           `(detect ${median(detect).toFixed(1)}), faces ${faces}`,
       );
       report[`frame_${name}_${label.replace(" ", "")}`] = {
