@@ -136,6 +136,11 @@ class TrainExportTests(unittest.TestCase):
                 0,
             )
             self.assertTrue((Path(d) / "student/best.pt").is_file())
+            # Born-again: start from the teacher's own weights, with a fresh schedule.
+            again = common + ["--out", f"{d}/again", "--stages", "16:1:1", "--teacher", f"{d}/teacher/best.pt"]
+            self.assertEqual(train.main(again + ["--init", f"{d}/teacher/best.pt"]), 0)
+            with self.assertRaises(SystemExit):
+                train.main(common + ["--out", f"{d}/bad", "--stages", "8:1:1", "--init", f"{d}/teacher/best.pt"])
 
     def test_distillation_loss(self):
         logits = torch.tensor([[2.0, 0.0, -1.0]])

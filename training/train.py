@@ -45,6 +45,7 @@ def parse_args(argv=None):
     p.add_argument("--stages", type=parse_stages, default=DEFAULT_STAGES, help="e.g. 32:1:1,64:2:3,128:2:4,256:2:2")
     p.add_argument("--no-excluded", action="store_true", help="skip FER+ no-majority images (used as soft targets by default)")
     p.add_argument("--teacher", nargs="+", help="best.pt file(s) of trained nets to distil from (ensemble mean)")
+    p.add_argument("--init", help="start from this checkpoint's weights (same architecture) with a fresh schedule")
     p.add_argument("--kd-alpha", type=float, default=0.7, help="weight of the distillation term")
     p.add_argument("--kd-temp", type=float, default=2.0, help="distillation temperature")
     p.add_argument("--device", default="cpu", help="cpu, cuda, or auto (cuda when available)")
@@ -155,6 +156,12 @@ def main(argv=None):
     for path, teacher in zip(args.teacher or [], teachers):
         acc, mcr = accuracy(predict(teacher, vx, device), vy)
         print(f"teacher {path}: valid acc {acc:.4f} mcr {mcr:.4f}", flush=True)
+    if args.init and not args.resume:
+        try:
+            model.load_state_dict(load_net(args.init, device).state_dict())
+        except RuntimeError as e:
+            raise SystemExit(f"error: --init {args.init} does not match the architecture given: {e}") from None
+        print(f"initialised from {args.init}", flush=True)
     params = sum(p.numel() for p in model.parameters())
     print(f"model: {params} parameters, {count_macs(model) / 1e6:.1f}M multiply-adds", flush=True)
     decay, no_decay = [], []
