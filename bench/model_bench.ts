@@ -1,7 +1,7 @@
 /** `deno task bench`: Mien beside face-api.js and Human — FER+ accuracy, per-face ms, size, frames, memory. */
 import { parseArgs } from "node:util";
 import { existsSync } from "node:fs";
-import { writeManifest } from "./peers/frames.ts";
+import { FRAME_PHOTOS, writeManifest } from "./peers/frames.ts";
 import { formatTable, summarise } from "./peers/summary.ts";
 
 const HELP = `Benchmark Mien against face-api.js (@vladmandic/face-api) and Human (@vladmandic/human):
@@ -122,6 +122,7 @@ async function main() {
       "@vladmandic/human": await packageVersion("@vladmandic/human"),
     },
     settings: { runs, rounds: +values.rounds!, iterations: +values.iterations!, frames: +values.frames! },
+    framePhotos: FRAME_PHOTOS,
     ...summarise(accuracy, models, pipelines),
     raw: { accuracy, models, pipelines },
   };

@@ -1,6 +1,6 @@
 /** One peer in its own process (for `deno task bench`): accuracy, model timings or pipeline timings. */
 import { parseArgs } from "node:util";
-import { join, relative } from "node:path";
+import { basename, join, relative } from "node:path";
 import { decodeImage } from "../../shared/decode.ts";
 import { argmax, computeMetrics } from "../../shared/metrics.ts";
 import type { Frame } from "../../shared/preprocess.ts";
@@ -125,15 +125,17 @@ async function pipeline(peer: Peer, manifest: Manifest, runs: number) {
     perFrame[frame.name] = { ms, faces, expected: frame.faces };
   }
   const peakRssBytes = peakRss(); // before decoding the full-size photos below
-  const facesFound: Record<string, { found: number; extra: number; expected: number; perPhoto: number[] }> =
-    {};
+  const facesFound: Record<
+    string,
+    { found: number; extra: number; expected: number; perPhoto: Record<string, number> }
+  > = {};
   for (const set of manifest.photoSets) {
     let found = 0;
     let extra = 0;
-    const perPhoto: number[] = [];
+    const perPhoto: Record<string, number> = {};
     for (const photo of set.photos) {
       const n = await peer.analyze(await decodeImage(await Deno.readFile(photo.path)));
-      perPhoto.push(n);
+      perPhoto[basename(photo.path)] = n;
       found += Math.min(n, photo.faces);
       extra += Math.max(0, n - photo.faces);
     }
