@@ -24,6 +24,9 @@ iframe { position: fixed; width: 1px; height: 1px; border: 0; opacity: 0; left: 
 
 interface Tracked {
   id: number;
+  video: HTMLVideoElement;
+  /** When the latest frame was sent (performance.now()). */
+  sentAt: number;
   busy: boolean;
   lastTime: number;
   unreadable: string | null;
@@ -58,7 +61,14 @@ function createOverlay() {
   function scan() {
     for (const video of document.querySelectorAll("video")) {
       if (!videos.has(video)) {
-        videos.set(video, { id: nextId++, busy: false, lastTime: -1, unreadable: null });
+        videos.set(video, {
+          id: nextId++,
+          video,
+          sentAt: -Infinity,
+          busy: false,
+          lastTime: -1,
+          unreadable: null,
+        });
       }
     }
     for (const video of videos.keys()) if (!video.isConnected) videos.delete(video);
@@ -66,13 +76,17 @@ function createOverlay() {
     queueRedraw();
   }
 
-  async function sample(video: HTMLVideoElement, t: Tracked) {
+  /** Send the video's current frame when it is due (at most `fps` per second, one in flight). */
+  async function sample(t: Tracked) {
+    const { video } = t;
     const w = video.videoWidth;
     const h = video.videoHeight;
-    if (t.busy || t.unreadable || video.readyState < 2 || !w || !h) return;
+    if (!ready || capturing || t.busy || t.unreadable || video.readyState < 2 || !w || !h) return;
+    if (performance.now() - t.sentAt < 1000 / fps - 1) return;
     if (video.paused && video.currentTime === t.lastTime) return;
     const scale = Math.min(1, MAX_SIDE / Math.max(w, h));
     t.busy = true;
+    t.sentAt = performance.now();
     t.lastTime = video.currentTime;
     try {
       const bitmap = await createImageBitmap(video, {
@@ -89,8 +103,8 @@ function createOverlay() {
 
   function tick() {
     if (stopped) return;
-    if (ready && !capturing) { for (const [video, t] of videos) sample(video, t); }
-    timer = setTimeout(tick, 1000 / fps);
+    for (const t of videos.values()) sample(t);
+    timer = setTimeout(tick, 1000 / fps / 2);
   }
 
   function onMessage(message: FromFrame) {
@@ -104,7 +118,10 @@ function createOverlay() {
       if (!t) return;
       t.busy = false;
       if (message.type === "unreadable") t.unreadable = message.reason;
-      else t.result = message;
+      else {
+        t.result = message;
+        sample(t);
+      }
     }
     queueRedraw();
   }

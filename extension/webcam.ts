@@ -33,6 +33,8 @@ const grabCtx = grab.getContext("2d", { willReadFrequently: true })!;
 const ctx = canvas.getContext("2d")!;
 const done: number[] = [];
 let firstLabelMs: number | null = null;
+/** A camera frame arrived since the last analysis started. */
+let fresh = false;
 
 function draw(tracks: ReturnType<typeof tracker.update>) {
   canvas.width = video.videoWidth;
@@ -51,11 +53,14 @@ function draw(tracks: ReturnType<typeof tracker.update>) {
 }
 
 async function analyse() {
-  const now = performance.now();
-  if (!gate.tryStart(now)) return;
+  const started = performance.now();
+  if (!gate.tryStart(started)) return;
+  fresh = false;
   try {
-    grab.width = video.videoWidth;
-    grab.height = video.videoHeight;
+    if (grab.width !== video.videoWidth || grab.height !== video.videoHeight) {
+      grab.width = video.videoWidth;
+      grab.height = video.videoHeight;
+    }
     grabCtx.drawImage(video, 0, 0);
     const result = await engine.analyze(grabCtx.getImageData(0, 0, grab.width, grab.height), { maxFaces: 4 });
     const tracks = tracker.update(
@@ -81,10 +86,13 @@ async function analyse() {
     problem.textContent = (error as Error).message;
   } finally {
     gate.finish();
+    if (fresh) setTimeout(analyse, Math.max(0, 1000 / 30 - (performance.now() - started)));
   }
 }
 
+// Analyse the newest camera frame as soon as the previous analysis is done (at most 30/s).
 function onVideoFrame() {
+  fresh = true;
   analyse();
   video.requestVideoFrameCallback(onVideoFrame);
 }

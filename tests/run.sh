@@ -17,6 +17,16 @@ if ! /usr/bin/python3 -c "import torch, PIL, numpy" 2>/dev/null; then
   fi
 fi
 
+if [ ! -x /usr/bin/chromium ] || ! command -v ffmpeg >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "installing chromium and ffmpeg (Debian) for the extension tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      chromium ffmpeg >/dev/null || exit 1
+  else
+    echo "extension tests need Debian's chromium and ffmpeg: sudo apt-get install -y chromium ffmpeg" >&2
+  fi
+fi
+
 log=$(mktemp)
 passed=0
 failed=0

@@ -1,0 +1,197 @@
+/// <reference lib="dom" />
+/**
+ * Chromium with the built extension for the extension tests and the benchmark: a loopback HTTPS
+ * server that answers for a call-site host name (so the shipped host permissions apply), the clip
+ * as WebM and a .y4m fake camera made by ffmpeg, and helpers to reach the extension's parts.
+ */
+import { existsSync } from "node:fs";
+import { type BrowserContext, chromium, type Page, type Worker } from "playwright-core";
+import { buildExtension, DIST } from "../extension/build.ts";
+import { MEDIA, ROOT } from "./helpers.ts";
+
+/** Debian's Chromium (apt-get install chromium). */
+export const CHROMIUM = "/usr/bin/chromium";
+/** The test pages' origin: a host in the manifest's host permissions, resolved to 127.0.0.1. */
+export const SITE_HOST = "mien-test.zoom.us";
+/** Where screenshots of each view are saved (git-ignored). */
+export const SCREENSHOTS = `${ROOT}dist/screenshots/`;
+/** The clip that the overlay and webcam checks play (read-only, never copied into the project). */
+export const CLIP = `${MEDIA}/short_hamilton_clip.mp4`;
+
+/** Whether ffmpeg is on the PATH. */
+export function hasFfmpeg(): boolean {
+  try {
+    return new Deno.Command("ffmpeg", { args: ["-version"], stdout: "null", stderr: "null" }).outputSync()
+      .success;
+  } catch {
+    return false;
+  }
+}
+
+async function run(cmd: string, args: string[]) {
+  const out = await new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).output();
+  if (!out.success) throw new Error(`${cmd} failed: ${new TextDecoder().decode(out.stderr).slice(-500)}`);
+}
+
+/** The clip as VP8 WebM (for <video>) and as a .y4m fake camera, made in `dir`; null without clip or ffmpeg. */
+export async function makeMedia(dir: string, seconds = 8): Promise<{ webm: string; y4m: string } | null> {
+  if (!existsSync(CLIP) || !hasFfmpeg()) return null;
+  const webm = `${dir}/clip.webm`;
+  const y4m = `${dir}/camera.y4m`;
+  const base = ["-hide_banner", "-loglevel", "error", "-y", "-t", String(seconds), "-i", CLIP, "-an"];
+  await run("ffmpeg", [
+    ...base,
+    ...[
+      "-vf",
+      "scale=640:-2",
+      "-c:v",
+      "libvpx",
+      "-deadline",
+      "realtime",
+      "-cpu-used",
+      "8",
+      "-b:v",
+      "1M",
+      webm,
+    ],
+  ]);
+  await run("ffmpeg", [...base, ...[
+    "-vf",
+    "scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,fps=30",
+    ...["-pix_fmt", "yuv420p", y4m],
+  ]]);
+  return { webm, y4m };
+}
+
+/** A self-signed certificate for SITE_HOST (openssl), as PEM strings. */
+async function certificate(dir: string): Promise<{ cert: string; key: string }> {
+  await run("openssl", [
+    ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
+    ...["-keyout", `${dir}/key.pem`, "-out", `${dir}/cert.pem`, "-days", "1", "-subj", `/CN=${SITE_HOST}`],
+    ...["-addext", `subjectAltName=DNS:${SITE_HOST}`],
+  ]);
+  return { cert: await Deno.readTextFile(`${dir}/cert.pem`), key: await Deno.readTextFile(`${dir}/key.pem`) };
+}
+
+const TYPES: Record<string, string> = {
+  html: "text/html; charset=utf-8",
+  jpg: "image/jpeg",
+  webm: "video/webm",
+};
+
+/** The loopback test site: `files` maps a path ("/clip.webm") to a file on disk or an HTML string. */
+export async function serveSite(dir: string, files: Record<string, string>) {
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {}, ...(await certificate(dir)) },
+    async (req) => {
+      const path = new URL(req.url).pathname;
+      const entry = files[path];
+      if (entry === undefined) return new Response("not found", { status: 404 });
+      const type = TYPES[path.split(".").pop()!] ?? "application/octet-stream";
+      const body = type.startsWith("text/html") ? entry : await Deno.readFile(entry);
+      return new Response(body, { headers: { "content-type": type, "cache-control": "no-store" } });
+    },
+  );
+  return { server, port: server.addr.port, url: (path: string) => `https://${SITE_HOST}${path}` };
+}
+
+/** Chromium with dist/extension loaded (built first), the site mapped to `port`, and a fake camera. */
+export async function launch(options: { port: number; y4m?: string; userDataDir: string }) {
+  await buildExtension();
+  const context = await chromium.launchPersistentContext(options.userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    acceptDownloads: true,
+    ignoreDefaultArgs: ["--disable-extensions"],
+    ignoreHTTPSErrors: true,
+    viewport: { width: 1000, height: 700 },
+    args: [
+      ...["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+      ...["--disable-sync", "--no-first-run", "--disable-quic", "--ignore-certificate-errors"],
+      `--host-resolver-rules=MAP ${SITE_HOST} 127.0.0.1:${options.port}`,
+      `--disable-extensions-except=${DIST}`,
+      `--load-extension=${DIST}`,
+      "--use-fake-ui-for-media-stream",
+      "--use-fake-device-for-media-stream",
+      ...(options.y4m ? [`--use-file-for-fake-video-capture=${options.y4m}`] : []),
+      "--autoplay-policy=no-user-gesture-required",
+    ],
+  });
+  const worker = context.serviceWorkers()[0] ?? await context.waitForEvent("serviceworker");
+  const id = new URL(worker.url()).host;
+  return { context, worker, id, page: (path: string) => `chrome-extension://${id}/${path}` };
+}
+
+/** A launched browser, as launch() returns it. */
+export type Launched = Awaited<ReturnType<typeof launch>>;
+
+/** The id of the tab showing `url`, from the service worker. */
+export function tabId(worker: Worker, url: string): Promise<number> {
+  return worker.evaluate(async (u) => {
+    // deno-lint-ignore no-explicit-any
+    const tabs = await (globalThis as any).chrome.tabs.query({});
+    // deno-lint-ignore no-explicit-any
+    return tabs.find((t: any) => t.url === u).id;
+  }, url);
+}
+
+/** Store extension settings (what the options page saves), from the service worker. */
+export function setSettings(worker: Worker, settings: Record<string, unknown> | null) {
+  return worker.evaluate(async (s) => {
+    // deno-lint-ignore no-explicit-any
+    const storage = (globalThis as any).chrome.storage.local;
+    await (s ? storage.set({ settings: s }) : storage.remove("settings"));
+  }, settings);
+}
+
+/** Boxes the overlay draws in a page: page-coordinate rects, labels and the frame time they show. */
+export function overlayBoxes(page: Page) {
+  return page.evaluate(() =>
+    [...(document.querySelector("mien-overlay")?.shadowRoot?.querySelectorAll<HTMLElement>(".box") ?? [])]
+      .map((el) => {
+        const r = el.getBoundingClientRect();
+        return {
+          x: r.x,
+          y: r.y,
+          width: r.width,
+          height: r.height,
+          label: el.textContent ?? "",
+          mediaTime: Number(el.dataset.mediaTime),
+        };
+      })
+  );
+}
+
+/** Save a screenshot of a view under SCREENSHOTS. */
+export async function screenshot(page: Page, name: string) {
+  await Deno.mkdir(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: `${SCREENSHOTS}${name}.png` });
+}
+
+/** Open an extension page (popup, webcam, …) in a new tab. */
+export async function openPage(context: BrowserContext, url: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(url);
+  return page;
+}
+
+/** The test page that plays the clip; it counts its own painted frames (requestAnimationFrame) and video frames shown. */
+export const VIDEO_PAGE = `<!doctype html><html><head><title>call</title>
+<style>body{margin:0;background:#222} video{display:block;width:640px;margin:40px}</style></head>
+<body><video id="v" src="/clip.webm" muted autoplay loop playsinline></video>
+<script>
+  window.paints = 0;
+  window.videoFrames = 0;
+  const count = () => { window.paints++; requestAnimationFrame(count); };
+  requestAnimationFrame(count);
+  const v = document.getElementById("v");
+  const frames = () => { window.videoFrames++; v.requestVideoFrameCallback(frames); };
+  v.requestVideoFrameCallback(frames);
+</script></body></html>`;
+
+/** The test page with a photo (face-api's demo sample, three faces) for the context menu. */
+export const IMAGE_PAGE = `<!doctype html><html><head><title>photo</title></head>
+<body><img id="photo" src="/faces.jpg" width="640"></body></html>`;
+
+/** face-api's demo photo with three faces (an npm devDependency, always present). */
+export const FACES_JPG = `${ROOT}node_modules/@vladmandic/face-api/demo/sample1.jpg`;

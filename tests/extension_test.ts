@@ -1,0 +1,346 @@
+/// <reference lib="dom" />
+/**
+ * The MV3 extension in real Chromium (Debian's, through playwright-core): the context-menu flow,
+ * remote mode sending only face crops, the overlay on a video page (box checked against the
+ * detector on the same frame) and turning it off, and the webcam page with a fake camera.
+ * Screenshots of each view go to dist/screenshots/.
+ */
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { loadDetector } from "../cli/deno_analyzer.ts";
+import { initDenoTf } from "../cli/deno_tf.ts";
+import { decodeImage, imageSize } from "../shared/decode.ts";
+import type { FaceDetector } from "../shared/detector.ts";
+import { loadModel } from "../shared/model.ts";
+import { iou } from "../shared/tracker.ts";
+import { createApp, type DetectorName } from "../worker/app.ts";
+import { bundleSizes, DIST } from "../extension/build.ts";
+import {
+  CHROMIUM,
+  CLIP,
+  FACES_JPG,
+  IMAGE_PAGE,
+  launch,
+  type Launched,
+  makeMedia,
+  openPage,
+  overlayBoxes,
+  screenshot,
+  serveSite,
+  setSettings,
+  tabId,
+  VIDEO_PAGE,
+} from "./extension_helpers.ts";
+
+const HAS_CHROMIUM = existsSync(CHROMIUM);
+if (!HAS_CHROMIUM) console.warn(`${CHROMIUM} not found (apt-get install chromium): extension tests skipped`);
+
+/** A real Edge API on 127.0.0.1 that records every POST body it receives. */
+async function edgeApi(apiKey?: string) {
+  await initDenoTf();
+  const detectors = new Map<DetectorName, Promise<FaceDetector>>();
+  const engine = {
+    model: await loadModel(),
+    detector: (name: DetectorName) => {
+      if (!detectors.has(name)) detectors.set(name, loadDetector(name));
+      return detectors.get(name)!;
+    },
+    figures: null,
+  };
+  const app = createApp(engine, { apiKey });
+  const posts: { type: string; body: Uint8Array<ArrayBuffer> }[] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    if (req.method === "POST") {
+      posts.push({
+        type: req.headers.get("content-type") ?? "",
+        body: new Uint8Array(await req.clone().arrayBuffer()) as Uint8Array<ArrayBuffer>,
+      });
+    }
+    return app.fetch(req);
+  });
+  return { server, posts, url: `http://127.0.0.1:${server.addr.port}` };
+}
+
+/** Right-click "Analyze facial expression" on the page's photo, through the menu's handler in the worker. */
+async function analyzeFromMenu(b: Launched, pageUrl: string, src: string) {
+  const tab = await tabId(b.worker, pageUrl);
+  const opened = b.context.waitForEvent("page");
+  await b.worker.evaluate(
+    ([srcUrl, id]) =>
+      // deno-lint-ignore no-explicit-any
+      (globalThis as any).mien.analyzeImage({ menuItemId: "mien-analyze", srcUrl }, { id, index: 0 }),
+    [src, tab] as const,
+  );
+  const page = await opened;
+  await page.waitForFunction(
+    () =>
+      document.getElementById("status")?.textContent?.includes("face(s)") ||
+      document.getElementById("problem")?.textContent,
+    null,
+    { timeout: 60_000 },
+  );
+  return page;
+}
+
+Deno.test({
+  name: "extension in Chromium",
+  ignore: !HAS_CHROMIUM,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    const dir = await Deno.makeTempDir({ prefix: "mien-ext-" });
+    const media = await makeMedia(dir);
+    if (!media) console.warn(`${CLIP} or ffmpeg missing: overlay and webcam checks skipped`);
+    const site = await serveSite(dir, {
+      "/video.html": VIDEO_PAGE,
+      "/image.html": IMAGE_PAGE,
+      "/faces.jpg": FACES_JPG,
+      ...(media ? { "/clip.webm": media.webm } : {}),
+    });
+    const b = await launch({ port: site.port, y4m: media?.y4m, userDataDir: `${dir}/profile` });
+    try {
+      await t.step("the bundle holds the manifest, pages, models and wasm within 5 MB", async () => {
+        const manifest = JSON.parse(await Deno.readTextFile(`${DIST}manifest.json`));
+        assert.equal(manifest.background.service_worker, new URL(b.worker.url()).pathname.slice(1));
+        assert.equal(manifest.manifest_version, 3);
+        assert.match(manifest.content_security_policy.extension_pages, /'wasm-unsafe-eval'/);
+        const sizes = await bundleSizes();
+        assert.ok(sizes.wasm > 0 && sizes.model > 0 && sizes.js > 0);
+        assert.ok(sizes.total <= 5 * 1024 * 1024, `bundle is ${sizes.total} bytes`);
+      });
+
+      await t.step("context menu: result page with boxes and bars, then feature maps", async () => {
+        const photo = await b.context.newPage();
+        await photo.goto(site.url("/image.html"));
+        const page = await analyzeFromMenu(b, site.url("/image.html"), site.url("/faces.jpg"));
+        assert.equal(await page.textContent("#problem"), "");
+        assert.match((await page.textContent("#status"))!, /^3 face\(s\), classified on this device/);
+        assert.equal(await page.locator(".face").count(), 3);
+        assert.equal(await page.locator(".face").first().locator(".bar-row").count(), 7);
+        await screenshot(page, "context-menu");
+        await page.locator(".face button").first().click();
+        await page.waitForSelector("#explainView:not([hidden])");
+        const size = await page.evaluate(() => {
+          const c = document.getElementById("explain") as HTMLCanvasElement;
+          return [c.width, c.height];
+        });
+        assert.ok(size[0] > 200 && size[1] > 200, `explain view is ${size}`);
+        await screenshot(page, "feature-maps");
+        await page.close();
+        await photo.close();
+      });
+
+      await t.step("remote mode sends only face crops; a refused key falls back with a message", async () => {
+        const api = await edgeApi();
+        const locked = await edgeApi("right-key");
+        const photo = await b.context.newPage();
+        await photo.goto(site.url("/image.html"));
+        try {
+          await setSettings(b.worker, {
+            mode: "remote",
+            apiUrl: api.url,
+            apiKey: "",
+            fallback: false,
+            fps: 15,
+          });
+          let page = await analyzeFromMenu(b, site.url("/image.html"), site.url("/faces.jpg"));
+          assert.match((await page.textContent("#status"))!, /^3 face\(s\), classified by the Edge API/);
+          assert.equal(api.posts.length, 1);
+          const form = await new Response(api.posts[0].body, {
+            headers: { "content-type": api.posts[0].type },
+          })
+            .formData();
+          const crops = form.getAll("face") as File[];
+          assert.equal(crops.length, 3);
+          assert.deepEqual([...form.keys()].filter((k) => k !== "face"), []);
+          const original = imageSize(await Deno.readFile(FACES_JPG))!;
+          for (const crop of crops) {
+            assert.deepEqual(imageSize(new Uint8Array(await crop.arrayBuffer())), { width: 96, height: 96 });
+          }
+          assert.ok(api.posts[0].body.length < 100_000, `request is ${api.posts[0].body.length} bytes`);
+          assert.ok(original.width >= 1000, "the photo itself is far larger than the crops");
+          await screenshot(page, "remote");
+          await page.close();
+
+          await setSettings(b.worker, {
+            mode: "remote",
+            apiUrl: locked.url,
+            apiKey: "wrong",
+            fallback: true,
+            fps: 15,
+          });
+          page = await analyzeFromMenu(b, site.url("/image.html"), site.url("/faces.jpg"));
+          assert.match((await page.textContent("#problem"))!, /401/);
+          assert.match((await page.textContent("#status"))!, /^3 face\(s\), classified on this device/);
+          await page.close();
+
+          await setSettings(b.worker, {
+            mode: "remote",
+            apiUrl: locked.url,
+            apiKey: "wrong",
+            fallback: false,
+            fps: 15,
+          });
+          page = await analyzeFromMenu(b, site.url("/image.html"), site.url("/faces.jpg"));
+          assert.match((await page.textContent("#problem"))!, /refused the API key \(401\)/);
+          assert.equal(await page.locator(".face").count(), 0);
+          await page.close();
+        } finally {
+          await setSettings(b.worker, null);
+          await photo.close();
+          await api.server.shutdown();
+          await locked.server.shutdown();
+        }
+      });
+
+      await t.step({
+        name: "overlay on a playing video: boxes on the face, popup session, off leaves nothing",
+        ignore: !media,
+        fn: async () => {
+          const call = await b.context.newPage();
+          await call.goto(site.url("/video.html"));
+          await call.waitForFunction(() =>
+            (document.getElementById("v") as HTMLVideoElement).currentTime > 0.2
+          );
+          const tab = await tabId(b.worker, site.url("/video.html"));
+          const popup = await openPage(b.context, b.page(`popup.html?tab=${tab}`));
+          const started = Date.now();
+          await popup.click("#toggle");
+          await call.waitForFunction(
+            () => document.querySelector("mien-overlay")?.shadowRoot?.querySelector(".box .label"),
+            null,
+            { timeout: 30_000 },
+          );
+          console.log(`  labels appeared ${Date.now() - started} ms after turning on`);
+          await call.bringToFront();
+          await call.waitForTimeout(1500);
+
+          // Same frame: pause, wait for the overlay to show that frame, then detect on it here.
+          const time = await call.evaluate(() => {
+            const v = document.getElementById("v") as HTMLVideoElement;
+            v.pause();
+            return v.currentTime;
+          });
+          await call.waitForFunction(
+            (t) =>
+              [
+                ...(document.querySelector("mien-overlay")?.shadowRoot?.querySelectorAll<HTMLElement>(
+                  ".box",
+                ) ?? []),
+              ]
+                .some((el) => Number(el.dataset.mediaTime) === t),
+            time,
+            { timeout: 10_000 },
+          );
+          const boxes = (await overlayBoxes(call)).filter((x) => x.mediaTime === time);
+          await screenshot(call, "overlay");
+          const shot = await call.evaluate(() => {
+            const v = document.getElementById("v") as HTMLVideoElement;
+            const c = document.createElement("canvas");
+            c.width = v.videoWidth;
+            c.height = v.videoHeight;
+            c.getContext("2d")!.drawImage(v, 0, 0);
+            const r = v.getBoundingClientRect();
+            return {
+              png: c.toDataURL("image/png"),
+              rect: { x: r.x, y: r.y, width: r.width, height: r.height },
+            };
+          });
+          const frame = await decodeImage(
+            Uint8Array.from(atob(shot.png.split(",")[1]), (c) => c.charCodeAt(0)),
+          );
+          const detected = (await loadDetector("blazeface")).detect(frame);
+          assert.ok(detected.length >= 1 && boxes.length >= 1);
+          const scale = frame.width / shot.rect.width;
+          for (const box of boxes) {
+            const inFrame = {
+              x: (box.x - shot.rect.x) * scale,
+              y: (box.y - shot.rect.y) * scale,
+              width: box.width * scale,
+              height: box.height * scale,
+            };
+            const best = Math.max(...detected.map((d) => iou(d.box, inFrame)));
+            assert.ok(
+              best >= 0.6,
+              `overlay box ${JSON.stringify(inFrame)} vs detector: IoU ${best.toFixed(2)}`,
+            );
+          }
+          await call.evaluate(() => (document.getElementById("v") as HTMLVideoElement).play());
+
+          // The popup: status, the session chart per face, CSV export.
+          await popup.waitForFunction(() => document.querySelector("#charts canvas"), null, {
+            timeout: 10_000,
+          });
+          assert.match(
+            (await popup.textContent("#status"))!,
+            /1 video\(s\), \d+ face\(s\), [\d.]+ frames\/s analysed on this device/,
+          );
+          await screenshot(popup, "popup");
+          const download = popup.waitForEvent("download");
+          await popup.click("#csv");
+          const csv = await Deno.readTextFile((await (await download).path())!);
+          const lines = csv.trim().split("\n");
+          assert.equal(lines[0], "time,face,label,surprise,fear,disgust,happiness,sadness,anger,neutral");
+          assert.ok(lines.length >= 2);
+
+          await popup.click("#toggle");
+          await call.waitForFunction(() => !document.querySelector("mien-overlay"), null, { timeout: 5000 });
+          await call.waitForTimeout(1000);
+          assert.equal(
+            await call.evaluate(() => document.querySelectorAll("mien-overlay, iframe").length),
+            0,
+          );
+          assert.equal(await popup.textContent("#status"), "Off for this tab.");
+          await popup.close();
+          await call.close();
+        },
+      });
+
+      await t.step({
+        name: "webcam page with the fake camera: live boxes, labels and fps",
+        ignore: !media,
+        fn: async () => {
+          const page = await openPage(b.context, b.page("webcam.html"));
+          await page.waitForFunction(
+            () => Number(document.getElementById("stats")?.dataset.analysed ?? 0) >= 20,
+            null,
+            {
+              timeout: 60_000,
+            },
+          );
+          const stats = await page.evaluate(() => ({ ...document.getElementById("stats")!.dataset }));
+          console.log(`  webcam: ${stats.fps} frames/s analysed, first label ${stats.firstLabelMs} ms`);
+          assert.ok(Number(stats.fps) > 0);
+          assert.ok(Number(stats.firstLabelMs) > 0);
+          assert.equal(await page.textContent("#problem"), "");
+          await screenshot(page, "webcam");
+          await page.close();
+        },
+      });
+
+      await t.step("options page saves the mode and refuses a non-http URL", async () => {
+        const page = await openPage(b.context, b.page("options.html"));
+        await page.check("input[value=remote]");
+        await page.fill("input[name=apiUrl]", "ftp://mien.example/");
+        await page.click("button[type=submit]");
+        assert.match((await page.textContent("#saved"))!, /must be http\(s\)/);
+        await page.fill("input[name=apiUrl]", "https://mien.example/");
+        await page.click("button[type=submit]");
+        assert.equal(await page.textContent("#saved"), "Saved.");
+        await screenshot(page, "options");
+        const stored = await b.worker.evaluate(async () =>
+          // deno-lint-ignore no-explicit-any
+          (await (globalThis as any).chrome.storage.local.get("settings")).settings
+        );
+        assert.equal(stored.mode, "remote");
+        assert.equal(stored.apiUrl, "https://mien.example/");
+        await setSettings(b.worker, null);
+        await page.close();
+      });
+    } finally {
+      await b.context.close();
+      await site.server.shutdown();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
