@@ -19,6 +19,8 @@ const ASSETS: [string, string][] = [
   ["models/mien-fer/weights.bin", "models/mien-fer/weights.bin"],
   ["models/blazeface/blazeface.json", "models/blazeface/blazeface.json"],
   ["models/blazeface/blazeface.bin", "models/blazeface/blazeface.bin"],
+  ["models/blazeface/blazeface-front.json", "models/blazeface/blazeface-front.json"],
+  ["models/blazeface/blazeface-front.bin", "models/blazeface/blazeface-front.bin"],
   ["models/blazeface/NOTICE.md", "models/blazeface/NOTICE.md"],
   // Threads are off in extension pages: only the single-threaded binaries (SIMD, and plain as fallback).
   ...["tfjs-backend-wasm-simd.wasm", "tfjs-backend-wasm.wasm"].map((f): [string, string] => [

@@ -14,10 +14,11 @@ const problem = $("problem");
 $("note").textContent = ESTIMATE_NOTE;
 
 const settings = await loadSettings();
-const enginePromise = createEngine(settings);
+// A webcam shows faces near the camera: the short-range detector finds them ~4x faster.
+const enginePromise = createEngine(settings, { detector: "blazeface-short" });
 let stream: MediaStream;
 try {
-  stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
+  stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 640 } }, audio: false });
 } catch (error) {
   problem.textContent = `No camera: ${(error as Error).message}`;
   throw error;

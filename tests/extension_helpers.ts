@@ -33,33 +33,33 @@ async function run(cmd: string, args: string[]) {
   if (!out.success) throw new Error(`${cmd} failed: ${new TextDecoder().decode(out.stderr).slice(-500)}`);
 }
 
-/** The clip as VP8 WebM (for <video>) and as a .y4m fake camera, made in `dir`; null without clip or ffmpeg. */
-export async function makeMedia(dir: string, seconds = 8): Promise<{ webm: string; y4m: string } | null> {
+/**
+ * The clip as VP8 WebM for <video> (whole), and as a .y4m fake camera (640x360, 30 fps) from its
+ * 3-7 s stretch, where one face faces the camera as in a webcam; made in `dir`. Null without the
+ * clip or ffmpeg.
+ */
+export async function makeMedia(dir: string): Promise<{ webm: string; y4m: string } | null> {
   if (!existsSync(CLIP) || !hasFfmpeg()) return null;
   const webm = `${dir}/clip.webm`;
   const y4m = `${dir}/camera.y4m`;
-  const base = ["-hide_banner", "-loglevel", "error", "-y", "-t", String(seconds), "-i", CLIP, "-an"];
+  const quiet = ["-hide_banner", "-loglevel", "error", "-y"];
+  const vp8 = ["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "1M"];
+  await run("ffmpeg", [...quiet, "-i", CLIP, "-an", ...vp8, webm]);
   await run("ffmpeg", [
-    ...base,
-    ...[
-      "-vf",
-      "scale=640:-2",
-      "-c:v",
-      "libvpx",
-      "-deadline",
-      "realtime",
-      "-cpu-used",
-      "8",
-      "-b:v",
-      "1M",
-      webm,
-    ],
-  ]);
-  await run("ffmpeg", [...base, ...[
+    ...quiet,
+    "-ss",
+    "3",
+    "-t",
+    "4",
+    "-i",
+    CLIP,
+    "-an",
     "-vf",
-    "scale=640:480:force_original_aspect_ratio=decrease,pad=640:480:(ow-iw)/2:(oh-ih)/2,fps=30",
-    ...["-pix_fmt", "yuv420p", y4m],
-  ]]);
+    "fps=30",
+    "-pix_fmt",
+    "yuv420p",
+    y4m,
+  ]);
   return { webm, y4m };
 }
 
