@@ -97,7 +97,10 @@ function createOverlay() {
       send({ type: "frame", video: t.id, bitmap, mediaTime: t.lastTime }, [bitmap]);
     } catch (error) {
       t.busy = false;
-      t.unreadable = `cannot read this video (${(error as Error).message})`;
+      console.debug("Mien cannot read a video:", error);
+      t.unreadable = "A video on this page comes from another site or is protected, and cannot be read.";
+      send({ type: "unreadable", reason: t.unreadable });
+      queueRedraw();
     }
   }
 

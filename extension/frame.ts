@@ -126,6 +126,10 @@ async function onFrame(message: ToFrame) {
     status.videos = message.count;
     return;
   }
+  if (message.type === "unreadable") {
+    status.unreadable = message.reason;
+    return;
+  }
   const { video, bitmap, mediaTime } = message;
   try {
     await analyse(video, bitmap, bitmap.width, bitmap.height, mediaTime);

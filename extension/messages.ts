@@ -42,7 +42,8 @@ export interface OverlayFace {
 /** Content script -> frame. `video` -1 stands for a capture of the whole tab. */
 export type ToFrame =
   | { type: "frame"; video: number; bitmap: ImageBitmap; mediaTime: number }
-  | { type: "videos"; count: number };
+  | { type: "videos"; count: number }
+  | { type: "unreadable"; reason: string };
 
 /** Frame -> content script. */
 export type FromFrame =

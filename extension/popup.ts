@@ -22,6 +22,7 @@ const statusLine = $("status");
 const problem = $("problem");
 const captureButton = $<HTMLButtonElement>("capture");
 let session: SessionFaces = { windowMs: 0, faces: [] };
+let captureError: string | null = null;
 
 $("note").textContent = ESTIMATE_NOTE;
 $("legend").append(...LABELS.map((label, i) => {
@@ -55,7 +56,8 @@ captureButton.addEventListener("click", async () => {
     const streamId = await tabCapture.getMediaStreamId({ targetTabId: tabId });
     await browser.runtime.sendMessage({ type: "mien:tab-capture", tabId, streamId });
   } catch (error) {
-    showProblem(`Tab capture failed: ${(error as Error).message}`);
+    captureError = `Tab capture failed: ${(error as Error).message}`;
+    showProblem(captureError);
   }
 });
 
@@ -120,7 +122,7 @@ async function refresh() {
         status.tabCapture ? ", from a tab capture" : ""
       }.`;
   }
-  const text = status?.error ?? status?.unreadable ??
+  const text = status?.error ?? captureError ?? status?.unreadable ??
     (status?.problem
       ? `${status.problem}${status.mode === "remote" ? " (classifying on this device meanwhile)" : ""}`
       : null);

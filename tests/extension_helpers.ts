@@ -92,7 +92,7 @@ export async function serveSite(dir: string, files: Record<string, string>) {
       return new Response(body, { headers: { "content-type": type, "cache-control": "no-store" } });
     },
   );
-  return { server, port: server.addr.port, url: (path: string) => `https://${SITE_HOST}${path}` };
+  return { server, files, port: server.addr.port, url: (path: string) => `https://${SITE_HOST}${path}` };
 }
 
 /** Chromium with dist/extension loaded (built first), the site mapped to `port`, and a fake camera. */
@@ -176,9 +176,13 @@ export async function openPage(context: BrowserContext, url: string): Promise<Pa
 }
 
 /** The test page that plays the clip; it counts its own painted frames (requestAnimationFrame) and video frames shown. */
-export const VIDEO_PAGE = `<!doctype html><html><head><title>call</title>
+export const VIDEO_PAGE = videoPage("/clip.webm");
+
+/** VIDEO_PAGE playing the video at `src`. */
+export function videoPage(src: string): string {
+  return `<!doctype html><html><head><title>call</title>
 <style>body{margin:0;background:#222} video{display:block;width:640px;margin:40px}</style></head>
-<body><video id="v" src="/clip.webm" muted autoplay loop playsinline></video>
+<body><video id="v" src="${src}" muted autoplay loop playsinline></video>
 <script>
   window.paints = 0;
   window.videoFrames = 0;
@@ -188,6 +192,7 @@ export const VIDEO_PAGE = `<!doctype html><html><head><title>call</title>
   const frames = () => { window.videoFrames++; v.requestVideoFrameCallback(frames); };
   v.requestVideoFrameCallback(frames);
 </script></body></html>`;
+}
 
 /** The test page with a photo (face-api's demo sample, three faces) for the context menu. */
 export const IMAGE_PAGE = `<!doctype html><html><head><title>photo</title></head>

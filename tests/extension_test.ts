@@ -30,6 +30,7 @@ import {
   setSettings,
   tabId,
   VIDEO_PAGE,
+  videoPage,
 } from "./extension_helpers.ts";
 
 const HAS_CHROMIUM = existsSync(CHROMIUM);
@@ -97,6 +98,8 @@ Deno.test({
       "/faces.jpg": FACES_JPG,
       ...(media ? { "/clip.webm": media.webm } : {}),
     });
+    // The same site reached by its IP address is another origin: its video taints canvases.
+    site.files["/foreign.html"] = videoPage(`https://127.0.0.1:${site.port}/clip.webm`);
     const b = await launch({ port: site.port, y4m: media?.y4m, userDataDir: `${dir}/profile` });
     try {
       await t.step("the bundle holds the manifest, pages, models and wasm within 5 MB", async () => {
@@ -216,9 +219,11 @@ Deno.test({
           await call.waitForTimeout(1500);
 
           // Same frame: pause, wait for the overlay to show that frame, then detect on it here.
-          const time = await call.evaluate(() => {
+          const time = await call.evaluate(async () => {
             const v = document.getElementById("v") as HTMLVideoElement;
             v.pause();
+            v.currentTime = 4.5; // the performer faces the camera
+            await new Promise((r) => v.addEventListener("seeked", r, { once: true }));
             return v.currentTime;
           });
           await call.waitForFunction(
@@ -291,6 +296,33 @@ Deno.test({
             0,
           );
           assert.equal(await popup.textContent("#status"), "Off for this tab.");
+          await popup.close();
+          await call.close();
+        },
+      });
+
+      await t.step({
+        name: "a video from another origin: the popup says it cannot be read and offers tab capture",
+        ignore: !media,
+        fn: async () => {
+          const call = await b.context.newPage();
+          await call.goto(site.url("/foreign.html"));
+          await call.waitForFunction(() =>
+            (document.getElementById("v") as HTMLVideoElement).currentTime > 0.2
+          );
+          const tab = await tabId(b.worker, site.url("/foreign.html"));
+          const popup = await openPage(b.context, b.page(`popup.html?tab=${tab}`));
+          await popup.click("#toggle");
+          await popup.waitForSelector("#capture:not([hidden])", { timeout: 30_000 });
+          assert.match((await popup.textContent("#problem"))!, /cannot be read/);
+          await call.bringToFront();
+          assert.match(
+            await call.evaluate(() => document.querySelector("mien-overlay")!.shadowRoot!.textContent ?? ""),
+            /Mien cannot read this video/,
+          );
+          assert.equal((await overlayBoxes(call)).length, 0);
+          await screenshot(popup, "popup-unreadable");
+          await popup.click("#toggle");
           await popup.close();
           await call.close();
         },

@@ -1,0 +1,179 @@
+/// <reference lib="dom" />
+/**
+ * `deno task bench:extension`: the extension's figures in headless Chromium: webcam page frame rate
+ * and first label, the video page's own frame rate with and without the overlay, how soon labels
+ * appear, and the bundle's size.
+ */
+import { parseArgs } from "node:util";
+import { buildExtension, bundleSizes, formatSizes } from "../extension/build.ts";
+import {
+  CLIP,
+  launch,
+  type Launched,
+  makeMedia,
+  openPage,
+  serveSite,
+  tabId,
+  VIDEO_PAGE,
+} from "../tests/extension_helpers.ts";
+
+const HELP = `Benchmark the browser extension in headless Chromium (needs ../shared/media and ffmpeg).
+
+Usage: deno task bench:extension [--seconds N] [--runs N] [--json FILE]
+
+  --seconds N   length of each measuring window (default 8)
+  --runs N      overlay off/on measurements, alternated (default 3)
+  --json FILE   also write the figures as JSON
+`;
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    seconds: { type: "string", default: "8" },
+    runs: { type: "string", default: "3" },
+    json: { type: "string" },
+    help: { type: "boolean", default: false },
+  },
+});
+if (values.help) {
+  console.log(HELP);
+  Deno.exit(0);
+}
+const seconds = Number(values.seconds);
+const runs = Number(values.runs);
+
+/** Webcam page: ms from opening to the first label, and analysed frames/s over a window. */
+async function webcam(b: Launched) {
+  const page = await openPage(b.context, b.page("webcam.html"));
+  const stat = (key: string) =>
+    page.evaluate((k) => Number(document.getElementById("stats")!.dataset[k] ?? 0), key);
+  await page.waitForFunction(
+    () => Number(document.getElementById("stats")?.dataset.analysed ?? 0) >= 10,
+    null,
+    {
+      timeout: 60_000,
+    },
+  );
+  const firstLabelMs = await stat("firstLabelMs");
+  const before = await stat("analysed");
+  const start = performance.now();
+  await page.waitForTimeout(seconds * 1000);
+  const fps = ((await stat("analysed")) - before) / ((performance.now() - start) / 1000);
+  await page.close();
+  return { fps, firstLabelMs };
+}
+
+/** The video page's painted frames/s and shown video frames/s over a window. */
+async function pageRates(page: Awaited<ReturnType<typeof openPage>>) {
+  const count = () =>
+    page.evaluate(
+      () => [
+        (globalThis as unknown as { paints: number }).paints,
+        (globalThis as unknown as { videoFrames: number }).videoFrames,
+      ],
+    );
+  const [p0, v0] = await count();
+  const start = performance.now();
+  await page.waitForTimeout(seconds * 1000);
+  const [p1, v1] = await count();
+  const s = (performance.now() - start) / 1000;
+  return { paintFps: (p1 - p0) / s, videoFps: (v1 - v0) / s };
+}
+
+/** Overlay: labels-appear ms per turn-on, and page rates with the overlay off and on (alternated). */
+async function overlay(b: Launched, url: string) {
+  const call = await b.context.newPage();
+  await call.goto(url);
+  await call.waitForFunction(() => (document.getElementById("v") as HTMLVideoElement).currentTime > 0.5);
+  const tab = await tabId(b.worker, url);
+  const popup = await openPage(b.context, b.page(`popup.html?tab=${tab}`));
+  const off: { paintFps: number; videoFps: number }[] = [];
+  const on: { paintFps: number; videoFps: number; analysedFps: number }[] = [];
+  const labelsMs: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    await call.bringToFront();
+    off.push(await pageRates(call));
+    const started = performance.now();
+    await popup.click("#toggle");
+    await call.waitForFunction(
+      () => document.querySelector("mien-overlay")?.shadowRoot?.querySelector(".label"),
+      null,
+      {
+        timeout: 30_000,
+      },
+    );
+    labelsMs.push(performance.now() - started);
+    await call.bringToFront();
+    await call.waitForTimeout(1000);
+    const rates = await pageRates(call);
+    const status = await popup.textContent("#status");
+    on.push({ ...rates, analysedFps: Number(status?.match(/([\d.]+) frames\/s analysed/)?.[1] ?? NaN) });
+    await popup.click("#toggle");
+    await call.waitForFunction(() => !document.querySelector("mien-overlay"));
+  }
+  await popup.close();
+  await call.close();
+  return { off, on, labelsMs };
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const loadBefore = Deno.loadavg()[0];
+const dir = await Deno.makeTempDir({ prefix: "mien-ext-bench-" });
+const media = await makeMedia(dir);
+const figures: Record<string, unknown> = { loadBefore };
+if (media) {
+  const site = await serveSite(dir, { "/video.html": VIDEO_PAGE, "/clip.webm": media.webm });
+  const b = await launch({ port: site.port, y4m: media.y4m, userDataDir: `${dir}/profile` });
+  try {
+    figures.webcam = await webcam(b);
+    figures.overlay = await overlay(b, site.url("/video.html"));
+  } finally {
+    await b.context.close();
+    await site.server.shutdown();
+  }
+} else {
+  console.error(`${CLIP} or ffmpeg missing: only the bundle is measured`);
+  await buildExtension();
+}
+await Deno.remove(dir, { recursive: true });
+const sizes = await bundleSizes();
+figures.bundle = sizes;
+
+console.log(
+  `Mien extension, headless Chromium, ${navigator.hardwareConcurrency} cores (1-min load average before: ` +
+    `${loadBefore.toFixed(2)}), ${runs} runs of ${seconds} s`,
+);
+if (figures.webcam) {
+  const w = figures.webcam as Awaited<ReturnType<typeof webcam>>;
+  console.log(
+    `webcam page (fake camera, 640x360): ${
+      w.fps.toFixed(1)
+    } frames/s analysed, first label ${w.firstLabelMs} ms after opening`,
+  );
+}
+if (figures.overlay) {
+  const o = figures.overlay as Awaited<ReturnType<typeof overlay>>;
+  const offPaint = mean(o.off.map((r) => r.paintFps));
+  const onPaint = mean(o.on.map((r) => r.paintFps));
+  const offVideo = mean(o.off.map((r) => r.videoFps));
+  const onVideo = mean(o.on.map((r) => r.videoFps));
+  console.log(
+    `video page, overlay off: ${offPaint.toFixed(1)} paints/s, ${offVideo.toFixed(1)} video frames/s`,
+  );
+  console.log(
+    `video page, overlay on:  ${onPaint.toFixed(1)} paints/s, ${onVideo.toFixed(1)} video frames/s ` +
+      `(drop ${(100 * (1 - onPaint / offPaint)).toFixed(1)}% / ${
+        (100 * (1 - onVideo / offVideo)).toFixed(1)
+      }%), ` +
+      `${mean(o.on.map((r) => r.analysedFps)).toFixed(1)} frames/s analysed`,
+  );
+  console.log(
+    `labels appear ${Math.round(median(o.labelsMs))} ms (median) after turning on (${
+      o.labelsMs.map(Math.round).join(", ")
+    })`,
+  );
+}
+console.log(`bundle (dist/extension):\n${formatSizes(sizes)}`);
+if (values.json) await Deno.writeTextFile(values.json, JSON.stringify(figures, null, 2) + "\n");
