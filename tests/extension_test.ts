@@ -288,6 +288,30 @@ Deno.test({
           assert.equal(lines[0], "time,face,label,surprise,fear,disgust,happiness,sadness,anger,neutral");
           assert.ok(lines.length >= 2);
 
+          // Tiles come and go: a second video added later is analysed; removing it drops its boxes.
+          await call.evaluate(() => {
+            const tile = document.getElementById("v")!.cloneNode() as HTMLVideoElement;
+            tile.id = "tile";
+            document.body.append(tile);
+            return tile.play();
+          });
+          await popup.waitForFunction(() =>
+            /^2 video\(s\)/.test(document.getElementById("status")!.textContent!)
+          );
+          await call.waitForFunction(
+            () => {
+              const tile = document.getElementById("tile")!.getBoundingClientRect();
+              return [...document.querySelector("mien-overlay")!.shadowRoot!.querySelectorAll(".box")]
+                .some((el) => el.getBoundingClientRect().top >= tile.top);
+            },
+            null,
+            { timeout: 10_000 },
+          );
+          await call.evaluate(() => document.getElementById("tile")!.remove());
+          await popup.waitForFunction(() =>
+            /^1 video\(s\)/.test(document.getElementById("status")!.textContent!)
+          );
+
           await popup.click("#toggle");
           await call.waitForFunction(() => !document.querySelector("mien-overlay"), null, { timeout: 5000 });
           await call.waitForTimeout(1000);
