@@ -85,6 +85,11 @@ async function main() {
   const models: Record<string, unknown>[] = [];
   const pipelines: Record<string, unknown>[] = [];
   const tmp = await Deno.makeTempDir({ prefix: "mien-bench-" });
+  const interrupted = () => {
+    Deno.removeSync(tmp, { recursive: true });
+    Deno.exit(130);
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, interrupted);
   try {
     const manifest = existsSync(`${values.media}/SOURCE.md`)
       ? await writeManifest(values.media!, tmp)
@@ -107,6 +112,7 @@ async function main() {
       }
     }
   } finally {
+    for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(signal, interrupted);
     await Deno.remove(tmp, { recursive: true });
   }
 
