@@ -53,13 +53,14 @@ export function summarise(accuracy: Raw[], models: Raw[], pipelines: Raw[]) {
   const ratio = (peer: number | undefined, mien: number | undefined) =>
     peer === undefined || mien === undefined ? undefined : +(peer / mien).toFixed(3);
   const points = (mien: number | undefined, peer: number | undefined) =>
-    peer === undefined || mien === undefined ? undefined : +(100 * (mien - peer)).toFixed(2);
+    peer === undefined || mien === undefined ? undefined : +(100 * (mien - peer)).toFixed(4);
   const ratios = Object.fromEntries(PEERS.map((p) => {
     const [m, q, mp, qp] = [model.mien, model[p], pipeline.mien, pipeline[p]];
     return [p, {
       accuracyPoints: points(acc.mien?.accuracy, acc[p]?.accuracy),
       meanRecallPoints: points(acc.mien?.meanRecall, acc[p]?.meanRecall),
       macroF1Points: points(acc.mien?.macroF1, acc[p]?.macroF1),
+      fer2013AccuracyPoints: points(acc.mien?.fer2013Original?.accuracy, acc[p]?.fer2013Original?.accuracy),
       fasterBatch1: ratio(q?.batch1MsPerFace.median, m?.batch1MsPerFace.median),
       fasterBatch32: ratio(q?.batch32MsPerFace.median, m?.batch32MsPerFace.median),
       smallerModel: ratio(q?.bytes, m?.bytes),
@@ -77,7 +78,9 @@ export function summarise(accuracy: Raw[], models: Raw[], pipelines: Raw[]) {
 const pct = (v: number | undefined) => (v === undefined ? "–" : `${(100 * v).toFixed(2)}%`);
 const ms = (s: Stat | undefined, digits = 2) =>
   s ? `${s.median.toFixed(digits)} (${s.low.toFixed(digits)}–${s.high.toFixed(digits)})` : "–";
-const x = (r: number | undefined) => (r === undefined ? "–" : `${r.toFixed(2)}x`);
+/** A peer ÷ Mien cost ratio in words: "3.10x faster" when Mien is ahead, "1.03x slower" when not. */
+const x = (r: number | undefined, ahead: string, behind: string) =>
+  r === undefined ? "–" : r >= 1 ? `${r.toFixed(2)}x ${ahead}` : `${(1 / r).toFixed(2)}x ${behind}`;
 const pts = (p: number | undefined) => (p === undefined ? "–" : `${p > 0 ? "+" : ""}${p.toFixed(1)} pts`);
 const kb = (
   b: number | undefined,
@@ -110,28 +113,27 @@ export function formatTable(report: Raw): string {
     row([
       "same images, FER2013's original labels: accuracy",
       ...three((q) => pct(a[q]?.fer2013Original?.accuracy)),
-      "",
-      "",
+      ...vs((q) => pts(q.fer2013AccuracyPoints)),
     ]),
     row([
       "ms per face, batch 1 (p10–p90)",
       ...three((q) => ms(m[q]?.batch1MsPerFace)),
-      ...vs((q) => `${x(q.fasterBatch1)} faster`),
+      ...vs((q) => x(q.fasterBatch1, "faster", "slower")),
     ]),
     row([
       "ms per face, batch 32 (p10–p90)",
       ...three((q) => ms(m[q]?.batch32MsPerFace)),
-      ...vs((q) => `${x(q.fasterBatch32)} faster`),
+      ...vs((q) => x(q.fasterBatch32, "faster", "slower")),
     ]),
     row([
       "expression model bytes",
       ...three((q) => kb(m[q]?.bytes)),
-      ...vs((q) => `${x(q.smallerModel)} smaller`),
+      ...vs((q) => x(q.smallerModel, "smaller", "larger")),
     ]),
     row([
       "cold load + first inference, ms (min–max)",
       ...three((q) => ms(m[q]?.coldLoadMs, 0)),
-      ...vs((q) => `${x(q.fasterColdLoad)} faster`),
+      ...vs((q) => x(q.fasterColdLoad, "faster", "slower")),
     ]),
   );
   const pipes = ["mien", "mien-haar", "face-api", "human"];
@@ -152,7 +154,7 @@ export function formatTable(report: Raw): string {
       row([
         `${f}: detect + classify ms (p10–p90), faces found`,
         ...four((q) => (q ? `${ms(q.frames[f].ms, 1)}, ${q.frames[f].faces}/${q.frames[f].expected}` : "–")),
-        ...vs((q) => `${x(q.fasterFrame[f])} faster`),
+        ...vs((q) => x(q.fasterFrame[f], "faster", "slower")),
       ])
     ),
     ...Object.keys(p.mien?.facesFound ?? {}).map((set) =>
@@ -168,12 +170,12 @@ export function formatTable(report: Raw): string {
     row([
       "peak RSS of the process (min–max)",
       ...four((q) => mb(q?.peakRssBytes)),
-      ...vs((q) => `${x(q.lessPeakRss)} less`),
+      ...vs((q) => x(q.lessPeakRss, "less", "more")),
     ]),
     row([
       "detector + expression model bytes",
       ...four((q) => kb(q?.bytes)),
-      ...vs((q) => `${x(q.smallerPipelineModels)} smaller`),
+      ...vs((q) => x(q.smallerPipelineModels, "smaller", "larger")),
     ]),
     row(["cold load + first frame, ms (min–max)", ...four((q) => ms(q?.coldLoadMs, 0)), "", ""]),
   ];
