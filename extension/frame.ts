@@ -39,6 +39,7 @@ const analysedAt: number[] = [];
 const blackFrames = new Map<number, number>();
 const status: TabStatus = {
   mode: settings.mode,
+  source: "local",
   fps: 0,
   videos: 0,
   faces: 0,
@@ -109,6 +110,7 @@ async function analyse(
   status.fps = analysedAt.length / Math.min(3, Math.max(1, (now - analysedAt[0]) / 1000));
   status.faces = faces.length;
   status.problem = result.problem ?? null;
+  status.source = result.source;
   status.error = null;
   post({ type: "result", video, mediaTime, width, height, faces });
 }

@@ -4,6 +4,8 @@ import type { Box } from "../shared/preprocess.ts";
 /** What the popup shows about a tab's overlay (answered by the tab's analyzer frame). */
 export interface TabStatus {
   mode: "local" | "remote";
+  /** Where the latest faces were classified (remote mode falls back to "local" when allowed). */
+  source: "local" | "remote";
   /** Frames analysed per second, over all videos, in the last few seconds. */
   fps: number;
   /** Videos on the page, and faces in the latest results. */

@@ -116,7 +116,7 @@ async function refresh() {
   if (!on) statusLine.textContent = "Off for this tab.";
   else if (!status) statusLine.textContent = "Starting…";
   else {
-    const where = status.mode === "remote" ? "Edge API (face crops only)" : "on this device";
+    const where = status.source === "remote" ? "with the Edge API (face crops only)" : "on this device";
     statusLine.textContent = `${status.videos} video(s), ${status.faces} face(s), ` +
       `${status.fps.toFixed(1)} frames/s analysed ${where}${
         status.tabCapture ? ", from a tab capture" : ""

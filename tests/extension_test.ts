@@ -326,6 +326,76 @@ Deno.test({
       });
 
       await t.step({
+        name: "overlay in remote mode: video frames send crops only; an unreachable API shows in the popup",
+        ignore: !media,
+        fn: async () => {
+          const api = await edgeApi();
+          await setSettings(b.worker, {
+            mode: "remote",
+            apiUrl: api.url,
+            apiKey: "",
+            fallback: true,
+            fps: 15,
+          });
+          const call = await b.context.newPage();
+          await call.goto(site.url("/video.html"));
+          const tab = await tabId(b.worker, site.url("/video.html"));
+          const popup = await openPage(b.context, b.page(`popup.html?tab=${tab}`));
+          try {
+            await popup.click("#toggle");
+            await popup.waitForFunction(
+              () =>
+                /[1-9]\d* face\(s\), [\d.]+ frames\/s analysed with the Edge API/.test(
+                  document.getElementById("status")!.textContent!,
+                ),
+              null,
+              { timeout: 30_000 },
+            );
+            assert.ok(api.posts.length >= 1);
+            for (const post of api.posts) {
+              const form = await new Response(post.body, { headers: { "content-type": post.type } })
+                .formData();
+              assert.deepEqual([...new Set(form.keys())], ["face"]);
+              for (const crop of form.getAll("face") as File[]) {
+                assert.deepEqual(imageSize(new Uint8Array(await crop.arrayBuffer())), {
+                  width: 96,
+                  height: 96,
+                });
+              }
+            }
+
+            // Nothing listens on port 9 of 127.0.0.1: the popup says so and the device classifies meanwhile.
+            const apiUrl = "http://127.0.0.1:9";
+            await setSettings(b.worker, { mode: "remote", apiUrl, apiKey: "", fallback: true, fps: 15 });
+            await popup.waitForFunction(
+              () => /unreachable/.test(document.getElementById("problem")!.textContent!),
+              null,
+              {
+                timeout: 30_000,
+              },
+            );
+            assert.match(
+              (await popup.textContent("#problem"))!,
+              /^Edge API at http:\/\/127\.0\.0\.1:9 is unreachable .*\(classifying on this device meanwhile\)$/,
+            );
+            await popup.waitForFunction(() =>
+              /analysed on this device/.test(document.getElementById("status")!.textContent!)
+            );
+            await call.waitForFunction(() =>
+              document.querySelector("mien-overlay")?.shadowRoot?.querySelector(".label")
+            );
+            await screenshot(popup, "popup-remote-unreachable");
+            await popup.click("#toggle");
+          } finally {
+            await setSettings(b.worker, null);
+            await popup.close();
+            await call.close();
+            await api.server.shutdown();
+          }
+        },
+      });
+
+      await t.step({
         name: "a video from another origin: the popup says it cannot be read and offers tab capture",
         ignore: !media,
         fn: async () => {
