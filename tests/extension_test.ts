@@ -270,6 +270,18 @@ Deno.test({
               `overlay box ${JSON.stringify(inFrame)} vs detector: IoU ${best.toFixed(2)}`,
             );
           }
+          // Scrolling moves the boxes with the video.
+          await call.evaluate(() => {
+            document.body.style.height = "3000px";
+            scrollBy(0, 60);
+          });
+          await call.waitForTimeout(300);
+          const scrolled = (await overlayBoxes(call)).filter((x) => x.mediaTime === time);
+          assert.equal(scrolled.length, boxes.length);
+          scrolled.forEach((box, i) =>
+            assert.ok(Math.abs(box.y - (boxes[i].y - 60)) < 1, `${box.y} vs ${boxes[i].y}`)
+          );
+          await call.evaluate(() => scrollTo(0, 0));
           await call.evaluate(() => (document.getElementById("v") as HTMLVideoElement).play());
 
           // The popup: status, the session chart per face, CSV export.
