@@ -11,9 +11,17 @@ async function onTabs(): Promise<number[]> {
   return ((await browser.storage.session.get("onTabs")).onTabs as number[] | undefined) ?? [];
 }
 
+/** Tokens of the tabs that are on: the content script hands its tab's to the analyzer frame. */
+async function tokens(): Promise<Record<string, string>> {
+  return ((await browser.storage.session.get("tokens")).tokens as Record<string, string> | undefined) ?? {};
+}
+
 async function setOn(tabId: number, on: boolean) {
   const tabs = (await onTabs()).filter((t) => t !== tabId);
-  await browser.storage.session.set({ onTabs: on ? [...tabs, tabId] : tabs });
+  const all = await tokens();
+  if (on) all[tabId] ??= crypto.randomUUID();
+  else delete all[tabId];
+  await browser.storage.session.set({ onTabs: on ? [...tabs, tabId] : tabs, tokens: all });
 }
 
 /** Turn the overlay on or off in a tab; returns whether it is on, or why it could not start. */
@@ -23,16 +31,17 @@ export async function toggle(tabId: number, on: boolean): Promise<{ on: boolean;
     await browser.tabs.sendMessage(tabId, { type: "mien:stop" }).catch(() => {});
     return { on: false };
   }
+  await setOn(tabId, true);
   try {
     await browser.scripting.executeScript({ target: { tabId }, files: ["content.js"] });
   } catch (error) {
+    await setOn(tabId, false);
     return {
       on: false,
       error: `Mien cannot run on this page (${(error as Error).message}). ` +
         "Open the popup from the toolbar on the tab, or allow Mien on all sites in the options.",
     };
   }
-  await setOn(tabId, true);
   return { on: true };
 }
 
@@ -54,7 +63,9 @@ browser.contextMenus.onClicked.addListener(analyzeImage);
 
 browser.runtime.onMessage.addListener((raw, sender) => {
   const message = raw as RuntimeMessage;
-  if (message.type === "mien:whoami") return Promise.resolve(sender.tab?.id ?? -1);
+  const tab = sender.tab?.id ?? -1;
+  if (message.type === "mien:token") return tokens().then((all) => all[tab] ?? null);
+  if (message.type === "mien:check") return tokens().then((all) => all[tab] === message.token ? tab : -1);
   if (message.type === "mien:toggle") return toggle(message.tabId, message.on);
   if (message.type === "mien:state") return onTabs().then((tabs) => tabs.includes(message.tabId));
   return undefined;
@@ -64,7 +75,7 @@ browser.tabs.onRemoved.addListener((tabId) => setOn(tabId, false));
 // A page load removes the overlay with the old document: turn it on again in the new one.
 browser.tabs.onUpdated.addListener(async (tabId, change) => {
   if (change.status !== "complete" || !(await onTabs()).includes(tabId)) return;
-  if (!(await toggle(tabId, true)).on) await setOn(tabId, false);
+  await toggle(tabId, true);
 });
 
 // The menu handler, reachable from DevTools (and the extension tests) without a real right click.

@@ -216,11 +216,13 @@ function createOverlay() {
   return {
     /** Add the overlay and start sampling. */
     start() {
-      frame.addEventListener("load", () => {
+      const token = browser.runtime.sendMessage<string | null>({ type: "mien:token" });
+      frame.addEventListener("load", async () => {
         const channel = new MessageChannel();
         port = channel.port1;
         port.onmessage = (e) => onMessage(e.data as FromFrame);
-        frame.contentWindow!.postMessage({ type: "mien:port" }, new URL(frame.src).origin, [channel.port2]);
+        const message = { type: "mien:port", token: await token };
+        frame.contentWindow!.postMessage(message, new URL(frame.src).origin, [channel.port2]);
         scan();
       }, { once: true });
       document.documentElement.append(host);

@@ -12,26 +12,32 @@ import type { FromFrame, OverlayFace, RuntimeMessage, TabStatus, ToFrame } from 
 import { createSession } from "./session.ts";
 import { loadSettings, onSettingsChanged, type Settings } from "./settings.ts";
 
-// The content script hands over a MessagePort once this page has loaded; frames wait for the setup.
+// The content script hands over a MessagePort and its tab's token once this page has loaded; the
+// background confirms the token belongs to this frame's tab (pages that embed this frame get nothing).
 let port: MessagePort | undefined;
+let tabId = -1;
+let engine: Promise<Engine> | undefined;
 let setupDone: () => void;
 const setup = new Promise<void>((resolve) => setupDone = resolve);
-globalThis.addEventListener("message", (event) => {
+globalThis.addEventListener("message", async (event) => {
   if (event.data?.type !== "mien:port" || !event.ports[0] || port) return;
-  port = event.ports[0];
-  port.onmessage = async (e) => {
-    await setup;
-    onFrame(e.data as ToFrame);
-  };
-  setup.then(() => engine).then(
+  const offered = event.ports[0];
+  const id = await browser.runtime.sendMessage<number>({
+    type: "mien:check",
+    token: String(event.data.token),
+  });
+  if (id < 0 || port) return offered.close();
+  [port, tabId] = [offered, id];
+  await setup;
+  engine = createEngine(settings);
+  port.onmessage = (e) => onFrame(e.data as ToFrame);
+  engine.then(
     () => post({ type: "ready" }),
     (e) => status.error = `analyzer failed to load: ${e.message}`,
   );
 });
 
 let settings: Settings = await loadSettings();
-let engine: Promise<Engine> = createEngine(settings);
-const tabId = await browser.runtime.sendMessage<number>({ type: "mien:whoami" });
 const session = createSession();
 const trackers = new Map<number, ReturnType<typeof createTracker>>();
 const faceNumbers = new Map<string, number>();
@@ -54,6 +60,7 @@ onSettingsChanged(async (next) => {
   const old = engine;
   settings = next;
   status.mode = next.mode;
+  if (!old) return;
   engine = createEngine(next);
   (await old).dispose();
 });
@@ -95,7 +102,7 @@ async function analyse(
       post({ type: "unreadable", video, reason: status.unreadable });
     }
   } else blackFrames.delete(video);
-  const result = await (await engine).analyze(image);
+  const result = await (await engine!).analyze(image);
   const now = performance.now();
   let tracker = trackers.get(video);
   if (!tracker) trackers.set(video, tracker = createTracker({ halfLifeMs: 500 }));

@@ -23,7 +23,8 @@ export interface TabStatus {
 
 /** Runtime messages: `type` names the request. */
 export type RuntimeMessage =
-  | { type: "mien:whoami" }
+  | { type: "mien:token" }
+  | { type: "mien:check"; token: string }
   | { type: "mien:toggle"; tabId: number; on: boolean }
   | { type: "mien:state"; tabId: number }
   | { type: "mien:status"; tabId: number }
