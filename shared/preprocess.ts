@@ -138,9 +138,28 @@ export function faceInput(frame: Frame, size: number, box?: Box): Float32Array {
   if (frame.width < 1 || frame.height < 1) throw new RangeError("empty frame");
   const region = box ?? { x: 0, y: 0, width: frame.width, height: frame.height };
   if (!(region.width > 0 && region.height > 0)) throw new RangeError("empty face box");
-  const input = resampleGray(toGray(frame), frame.width, frame.height, region, size);
+  // Grey only the pixels the resampling can touch (the box plus one pixel, inside the frame).
+  const x0 = Math.max(0, Math.min(frame.width - 1, Math.floor(region.x) - 1));
+  const y0 = Math.max(0, Math.min(frame.height - 1, Math.floor(region.y) - 1));
+  const x1 = Math.max(x0 + 1, Math.min(frame.width, Math.ceil(region.x + region.width) + 2));
+  const y1 = Math.max(y0 + 1, Math.min(frame.height, Math.ceil(region.y + region.height) + 2));
+  const gray = toGray(cropPixels(frame, x0, y0, x1 - x0, y1 - y0));
+  const local = { ...region, x: region.x - x0, y: region.y - y0 };
+  const input = resampleGray(gray, x1 - x0, y1 - y0, local, size);
   for (let i = 0; i < input.length; i++) input[i] /= 255;
   return input;
+}
+
+/** The w x h block of a frame's pixels starting at (x, y), same channel layout (a view when it is the whole frame). */
+function cropPixels(frame: Frame, x: number, y: number, w: number, h: number): Frame {
+  const channels = frame.channels ?? 4;
+  if (x === 0 && y === 0 && w === frame.width && h === frame.height) return frame;
+  const data = new Uint8ClampedArray(w * h * channels);
+  for (let row = 0; row < h; row++) {
+    const start = ((y + row) * frame.width + x) * channels;
+    data.set(frame.data.subarray(start, start + w * channels), row * w * channels);
+  }
+  return { data, width: w, height: h, channels };
 }
 
 /** A size x size image mirrored left-right (for flip test-time augmentation). */

@@ -56,3 +56,23 @@ Deno.test("mirror flips rows left-right and twice is the identity", () => {
   assert.deepEqual(Array.from(mirror(face, 3)), [3, 2, 1, 6, 5, 4, 9, 8, 7]);
   assert.deepEqual(Array.from(mirror(mirror(face, 3), 3)), Array.from(face));
 });
+
+Deno.test("faceInput greys only the box's pixels and matches resampling the whole grey frame", () => {
+  const width = 97;
+  const height = 61;
+  const data = new Uint8ClampedArray(width * height * 4).map((_, i) => (i * 7919) % 256);
+  const frame = { data, width, height };
+  const whole = toGray(frame);
+  for (
+    const box of [
+      { x: 10.3, y: 5.7, width: 30, height: 30 }, // inside, shrinking
+      { x: -12, y: -8, width: 40, height: 40 }, // over the top-left edge
+      { x: 80, y: 40, width: 33, height: 33 }, // over the bottom-right edge
+      { x: 20.5, y: 10.5, width: 20, height: 20 }, // enlarging (bilinear)
+    ]
+  ) {
+    const expected = resampleGray(whole, width, height, box, 48).map((v) => v / 255);
+    const actual = faceInput(frame, 48, box);
+    actual.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-6, `${JSON.stringify(box)} at ${i}`));
+  }
+});
