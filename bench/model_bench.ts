@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { existsSync } from "node:fs";
 import { FRAME_PHOTOS, writeManifest } from "./peers/frames.ts";
 import { formatTable, summarise } from "./peers/summary.ts";
+import { bundledModelName } from "./peers/peer.ts";
 
 const HELP = `Benchmark Mien against face-api.js (@vladmandic/face-api) and Human (@vladmandic/human):
 FER+ test accuracy, per-face ms (batch 1 and 32), model bytes, cold load, 640x480 frames with 1 and 4
@@ -123,7 +124,7 @@ async function main() {
       "@tensorflow/tfjs-core",
     )} wasm backend, SIMD, one thread`,
     versions: {
-      mien: "mien-fer 1.0.0",
+      mien: await bundledModelName(),
       "@vladmandic/face-api": await packageVersion("@vladmandic/face-api"),
       "@vladmandic/human": await packageVersion("@vladmandic/human"),
     },

@@ -12,6 +12,7 @@ import {
   labelPermutation,
   type Peer,
   rgbaPixels,
+  timeForwardPasses,
   toOurOrder,
   WASM_DIR,
 } from "./peer.ts";
@@ -100,15 +101,7 @@ export async function createHumanPeer(): Promise<Peer> {
     async timeForward(batch, iterations) {
       const size = model.inputs[0].shape[2];
       const x = tf.randomUniform([batch, size, size, 1], -1, 1);
-      const start = performance.now();
-      for (let i = 0; i < iterations; i++) {
-        const y = model.execute(x);
-        await y.data();
-        y.dispose();
-      }
-      const ms = (performance.now() - start) / iterations / batch;
-      x.dispose();
-      return ms;
+      return timeForwardPasses(x, () => model.execute(x), batch, iterations);
     },
     async loadPipeline(warmFrame) {
       await human.load();

@@ -5,7 +5,7 @@ import { HAAR_CASCADE_URL } from "../../shared/detect_haar.ts";
 import { BUNDLED_MODEL_URL, type ExpressionModel, loadModel } from "../../shared/model.ts";
 import { faceInput } from "../../shared/preprocess.ts";
 import { initTf, tf } from "../../shared/tf.ts";
-import { graphModelFiles, type Peer, WASM_DIR } from "./peer.ts";
+import { bundledModelName, graphModelFiles, type Peer, timeForwardPasses, WASM_DIR } from "./peer.ts";
 
 /** Mien with its default detector (BlazeFace) or with OpenCV's Haar cascade. */
 export async function createMienPeer(detector: "blazeface" | "haar" = "blazeface"): Promise<Peer> {
@@ -16,7 +16,7 @@ export async function createMienPeer(detector: "blazeface" | "haar" = "blazeface
   const init = () => initTf({ wasmPaths: WASM_DIR.pathname, noThreads: true });
   return {
     id: detector === "haar" ? "mien-haar" : "mien",
-    library: "mien-fer 1.0.0 (this repo)",
+    library: `${await bundledModelName()} (this repo)`,
     modelFiles,
     pipelineFiles: [...detectorFiles, ...modelFiles],
     async loadModel() {
@@ -28,15 +28,12 @@ export async function createMienPeer(detector: "blazeface" | "haar" = "blazeface
     async timeForward(batch, iterations) {
       const size = model!.info.inputSize;
       const x = tf.randomUniform([batch, size, size, 1]);
-      const start = performance.now();
-      for (let i = 0; i < iterations; i++) {
-        const y = model!.graph.execute(x, model!.info.output) as tf.Tensor;
-        await y.data();
-        y.dispose();
-      }
-      const ms = (performance.now() - start) / iterations / batch;
-      x.dispose();
-      return ms;
+      return timeForwardPasses(
+        x,
+        () => model!.graph.execute(x, model!.info.output) as tf.Tensor,
+        batch,
+        iterations,
+      );
     },
     async loadPipeline(warmFrame) {
       await init();

@@ -99,3 +99,35 @@ export function rgbaPixels(frame: Frame): { data: Uint8Array; width: number; hei
   }
   return { data, width: frame.width, height: frame.height };
 }
+
+/** A tensor as any tfjs copy has it (the peers bundle their own tfjs). */
+interface AnyTensor {
+  data(): Promise<unknown>;
+  dispose(): void;
+}
+
+/** Mean ms per item of running `forward` `iterations` times on `input`, a batch of `batch`; frees `input`. */
+export async function timeForwardPasses(
+  input: AnyTensor,
+  forward: () => AnyTensor,
+  batch: number,
+  iterations: number,
+): Promise<number> {
+  const start = performance.now();
+  for (let i = 0; i < iterations; i++) {
+    const y = forward();
+    await y.data();
+    y.dispose();
+  }
+  const ms = (performance.now() - start) / iterations / batch;
+  input.dispose();
+  return ms;
+}
+
+/** "mien-fer <version>" of the model bundled in models/, read from its model.json. */
+export async function bundledModelName(): Promise<string> {
+  const json = JSON.parse(
+    await Deno.readTextFile(new URL("../../models/mien-fer/model.json", import.meta.url)),
+  );
+  return `${json.userDefinedMetadata.name} ${json.userDefinedMetadata.version}`;
+}
