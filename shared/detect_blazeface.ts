@@ -14,10 +14,10 @@ export const BLAZEFACE_URL = new URL("../models/blazeface/blazeface.json", impor
 export const BLAZEFACE_SHORT_URL = new URL("../models/blazeface/blazeface-front.json", import.meta.url);
 
 /** Crop margin for BlazeFace boxes, chosen with `deno task bench:crop` (see the model card). */
-export const BLAZEFACE_CROP_MARGIN = 0;
+export const BLAZEFACE_CROP_MARGIN = -0.05;
 
 /** Crop margin for short-range BlazeFace boxes (tighter: its boxes are larger), from `deno task bench:crop`. */
-export const BLAZEFACE_SHORT_CROP_MARGIN = -0.1;
+export const BLAZEFACE_SHORT_CROP_MARGIN = -0.05;
 
 /** Anchor centres (in input pixels) for BlazeFace: (size/16)^2 cells x 2 anchors, then (size/32)^2 x 6. */
 export function blazeAnchors(size = BLAZEFACE_SIZE): [number, number][] {
