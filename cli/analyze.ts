@@ -23,7 +23,7 @@ Options:
 Outputs are expression estimates from pixels, not a reading of anyone's inner state.
 `;
 
-const IMAGE = /\.(png|jpe?g|webp|bmp|tiff?)$/i;
+const IMAGE = /\.(png|jpe?g|webp|bmp)$/i;
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;

@@ -8,7 +8,7 @@ export interface LabelledImage {
   label: number;
 }
 
-const IMAGE_EXTENSIONS = new Set([".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp"]);
+const IMAGE_EXTENSIONS = new Set([".png", ".jpg", ".jpeg", ".webp", ".bmp"]);
 
 function extension(name: string): string {
   const dot = name.lastIndexOf(".");

@@ -20,7 +20,7 @@ Usage:
   deno task eval [options] --ferplus <dir> [--split test|valid]
 
 Class folders: ${LABELS.join(", ")} (aliases: happy, angry, sad, surprised,
-fearful, disgusted). Images: png, jpg, webp, tiff, bmp; grey or colour; any size.
+fearful, disgusted). Images: png, jpg, webp, bmp; grey or colour; any size.
 
 Options:
   --ferplus <dir>        FER+ layout (<dir>/<split>/<class>/*); also reports accuracy on

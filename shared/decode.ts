@@ -1,20 +1,30 @@
-import decodePng from "@jsquash/png/decode.js";
-import decodeJpeg from "@jsquash/jpeg/decode.js";
-import decodeWebp from "@jsquash/webp/decode.js";
-// @ts-types="./utif.d.ts"
-import UTIF from "utif";
+import decodePng, { init as initPng } from "@jsquash/png/decode.js";
+import decodeJpeg, { init as initJpeg } from "@jsquash/jpeg/decode.js";
+import decodeWebp, { init as initWebp } from "@jsquash/webp/decode.js";
 import type { Frame } from "./preprocess.ts";
 
-/** Image formats Mien reads. */
-export type ImageFormat = "png" | "jpeg" | "webp" | "bmp" | "tiff";
+/** Image formats Mien reads. TIFF is not one: its open-ended directory structure earns a face photo nothing. */
+export type ImageFormat = "png" | "jpeg" | "webp" | "bmp";
+
+/** The largest image decoded when the caller sets no limit (40 megapixels, 160 MB of RGBA). */
+export const DEFAULT_MAX_PIXELS = 40_000_000;
 
 /** A decoding failure with a machine-readable code. */
 export class ImageDecodeError extends Error {
-  constructor(readonly code: "unsupported_type" | "invalid_image", message: string) {
+  constructor(readonly code: "unsupported_type" | "invalid_image" | "image_too_large", message: string) {
     super(message);
     this.name = "ImageDecodeError";
   }
 }
+
+/** What a header says about an image, read without decoding a pixel. */
+export interface ImageHeader {
+  format: ImageFormat;
+  width: number;
+  height: number;
+}
+
+const FORMAT_NAMES: Record<ImageFormat, string> = { png: "PNG", jpeg: "JPEG", webp: "WebP", bmp: "BMP" };
 
 /** The format of an encoded image from its first bytes, or null when it is not one we read. */
 export function sniffFormat(bytes: Uint8Array): ImageFormat | null {
@@ -26,99 +36,197 @@ export function sniffFormat(bytes: Uint8Array): ImageFormat | null {
     b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42 && b[11] === 0x50
   ) return "webp";
   if (b.length >= 2 && b[0] === 0x42 && b[1] === 0x4d) return "bmp";
-  if (
-    b.length >= 4 &&
-    ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 42 && b[3] === 0) ||
-      (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0 && b[3] === 42))
-  ) return "tiff";
   return null;
+}
+
+function isTiff(b: Uint8Array): boolean {
+  return b.length >= 4 &&
+    ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 42 && b[3] === 0) ||
+      (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0 && b[3] === 42));
+}
+
+function invalid(format: ImageFormat, what: string): ImageDecodeError {
+  return new ImageDecodeError("invalid_image", `not a valid ${FORMAT_NAMES[format]} image: ${what}`);
+}
+
+/** Index of the ASCII `tag` in `bytes` at or after `from`, searching backwards from the end; -1 if absent. */
+function lastIndexOfAscii(bytes: Uint8Array, tag: string, from = 0): number {
+  outer: for (let i = bytes.length - tag.length; i >= from; i--) {
+    for (let k = 0; k < tag.length; k++) if (bytes[i + k] !== tag.charCodeAt(k)) continue outer;
+    return i;
+  }
+  return -1;
 }
 
 /**
- * Width and height read from the header alone (no pixel is decoded), so that oversized images
- * (decompression bombs) can be refused before decoding; null when the header is unreadable.
+ * JPEG: walk the marker segments from SOI as ITU T.81 B.1 lays them out (any number of 0xFF fill
+ * bytes before a marker, standalone markers without a length) to the first frame header, the one a
+ * decoder uses. Anything else between segments is refused rather than guessed at, so no decoy size
+ * can hide the real one. A file with no EOI marker after its frame is truncated.
  */
-export function imageSize(bytes: Uint8Array): { width: number; height: number } | null {
+function jpegHeader(b: Uint8Array, view: DataView): ImageHeader {
+  let p = 2;
+  for (;;) {
+    if (p >= b.length) throw invalid("jpeg", "the data is truncated before the frame header");
+    if (b[p] !== 0xff) throw invalid("jpeg", `unexpected byte at offset ${p} between segments`);
+    while (p < b.length && b[p] === 0xff) p++;
+    if (p >= b.length) throw invalid("jpeg", "the data is truncated before the frame header");
+    const marker = b[p++];
+    if ((marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) continue;
+    if (marker === 0x00 || marker === 0xd8 || marker === 0xd9 || marker === 0xda) {
+      throw invalid("jpeg", "no frame header before the image data");
+    }
+    if (p + 2 > b.length) throw invalid("jpeg", "the data is truncated before the frame header");
+    const length = view.getUint16(p);
+    if (length < 2 || p + length > b.length) throw invalid("jpeg", "a segment runs past the end of the data");
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      if (length < 8) throw invalid("jpeg", "the frame header is too short");
+      const height = view.getUint16(p + 3);
+      const width = view.getUint16(p + 5);
+      if (!width || !height) throw invalid("jpeg", "the frame header gives no size");
+      if (lastIndexOfAscii(b, "\xff\xd9", p) < 0) {
+        throw invalid("jpeg", "the data is truncated (no end marker)");
+      }
+      return { format: "jpeg", width, height };
+    }
+    p += length;
+  }
+}
+
+/** PNG: the IHDR chunk (first, per the spec) gives the size; a file without IEND is truncated. */
+function pngHeader(b: Uint8Array, view: DataView): ImageHeader {
+  if (b.length < 33 || String.fromCharCode(...b.subarray(12, 16)) !== "IHDR") {
+    throw invalid("png", "no IHDR chunk");
+  }
+  const width = view.getUint32(16);
+  const height = view.getUint32(20);
+  if (!width || !height || width > 0x7fffffff || height > 0x7fffffff) throw invalid("png", "bad image size");
+  if (lastIndexOfAscii(b, "IEND", 33) < 0) throw invalid("png", "the data is truncated (no IEND chunk)");
+  return { format: "png", width, height };
+}
+
+/** WebP: the RIFF size must fit the data; the size comes from the VP8, VP8L or VP8X header. */
+function webpHeader(b: Uint8Array, view: DataView): ImageHeader {
+  if (b.length < 30) throw invalid("webp", "the header is truncated");
+  if (view.getUint32(4, true) + 8 > b.length) throw invalid("webp", "the data is truncated");
+  const chunk = String.fromCharCode(...b.subarray(12, 16));
+  let width = 0;
+  let height = 0;
+  if (chunk === "VP8 ") {
+    width = view.getUint16(26, true) & 0x3fff;
+    height = view.getUint16(28, true) & 0x3fff;
+  } else if (chunk === "VP8L") {
+    const bits = view.getUint32(21, true);
+    width = (bits & 0x3fff) + 1;
+    height = ((bits >> 14) & 0x3fff) + 1;
+  } else if (chunk === "VP8X") {
+    width = 1 + (b[24] | (b[25] << 8) | (b[26] << 16));
+    height = 1 + (b[27] | (b[28] << 8) | (b[29] << 16));
+  } else throw invalid("webp", `unknown chunk ${JSON.stringify(chunk)}`);
+  if (!width || !height) throw invalid("webp", "bad image size");
+  return { format: "webp", width, height };
+}
+
+/** BMP: the info header's size (height may be negative for top-down rows). */
+function bmpHeader(b: Uint8Array, view: DataView): ImageHeader {
+  if (b.length < 54) throw invalid("bmp", "the header is truncated");
+  const width = view.getInt32(18, true);
+  const height = Math.abs(view.getInt32(22, true));
+  if (width <= 0 || height <= 0) throw invalid("bmp", "bad image size");
+  return { format: "bmp", width, height };
+}
+
+/**
+ * Format and size from the header alone (no pixel is decoded), so that oversized images
+ * (decompression bombs) are refused before any allocation; throws ImageDecodeError on anything else.
+ */
+export function readHeader(bytes: Uint8Array): ImageHeader {
+  if (bytes.length === 0) throw new ImageDecodeError("invalid_image", "the image is empty");
   const format = sniffFormat(bytes);
+  if (!format) {
+    throw new ImageDecodeError(
+      "unsupported_type",
+      isTiff(bytes)
+        ? "TIFF is not read; send a PNG, JPEG, WebP or BMP image"
+        : "not a PNG, JPEG, WebP or BMP image",
+    );
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const size = (width: number, height: number) => (width > 0 && height > 0 ? { width, height } : null);
+  if (format === "jpeg") return jpegHeader(bytes, view);
+  if (format === "png") return pngHeader(bytes, view);
+  if (format === "webp") return webpHeader(bytes, view);
+  return bmpHeader(bytes, view);
+}
+
+/** Width and height from the header alone, or null when it is unreadable (see readHeader for why). */
+export function imageSize(bytes: Uint8Array): { width: number; height: number } | null {
   try {
-    if (format === "png") return bytes.length >= 24 ? size(view.getUint32(16), view.getUint32(20)) : null;
-    if (format === "bmp") {
-      return bytes.length >= 26 ? size(view.getInt32(18, true), Math.abs(view.getInt32(22, true))) : null;
-    }
-    if (format === "jpeg") {
-      let p = 2;
-      while (p + 9 < bytes.length) {
-        if (bytes[p] !== 0xff) return null;
-        const marker = bytes[p + 1];
-        if (marker >= 0xc0 && marker <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(marker)) {
-          return size(view.getUint16(p + 7), view.getUint16(p + 5));
-        }
-        p += 2 + view.getUint16(p + 2);
-      }
-      return null;
-    }
-    if (format === "webp" && bytes.length >= 30) {
-      const chunk = String.fromCharCode(...bytes.subarray(12, 16));
-      if (chunk === "VP8 ") return size(view.getUint16(26, true) & 0x3fff, view.getUint16(28, true) & 0x3fff);
-      if (chunk === "VP8L") {
-        const bits = view.getUint32(21, true);
-        return size((bits & 0x3fff) + 1, ((bits >> 14) & 0x3fff) + 1);
-      }
-      if (chunk === "VP8X") {
-        const w = 1 + (bytes[24] | (bytes[25] << 8) | (bytes[26] << 16));
-        const h = 1 + (bytes[27] | (bytes[28] << 8) | (bytes[29] << 16));
-        return size(w, h);
-      }
-      return null;
-    }
-    if (format === "tiff") {
-      const [ifd] = UTIF.decode(bytes.slice().buffer);
-      const tag = (t: unknown) => (Array.isArray(t) ? Number(t[0]) : NaN);
-      return ifd ? size(tag(ifd.t256), tag(ifd.t257)) : null;
-    }
+    const { width, height } = readHeader(bytes);
+    return { width, height };
   } catch {
     return null;
   }
-  return null;
 }
 
-/** Decode PNG, JPEG, WebP, BMP or TIFF bytes into an RGBA frame. */
-export async function decodeImage(bytes: Uint8Array): Promise<Frame> {
-  if (bytes.length === 0) throw new ImageDecodeError("invalid_image", "empty image");
-  const format = sniffFormat(bytes);
-  if (!format) {
-    throw new ImageDecodeError("unsupported_type", "not a PNG, JPEG, WebP, BMP or TIFF image");
+/** Options for decodeImage. */
+export interface DecodeOptions {
+  /** Refuse images with more pixels than this (from the header, before decoding); default 40 MP. */
+  maxPixels?: number;
+}
+
+/** Throw image_too_large when width x height is over the budget. */
+export function checkPixels(width: number, height: number, maxPixels: number, what = "the image") {
+  if (width * height > maxPixels) {
+    throw new ImageDecodeError(
+      "image_too_large",
+      `${what} is ${width}x${height}; the limit is ${maxPixels} pixels`,
+    );
+  }
+}
+
+// The wasm decoders, each replaced by a fresh instance after any failure so that a fault (such as a
+// trap that leaves its memory inconsistent) never reaches the next image. Their console output
+// (libjpeg's warnings quote the input) is dropped: a client's bytes never write the server's log.
+const QUIET = { print() {}, printErr() {} };
+const WASM_DECODERS = {
+  png: { decode: decodePng, reset: () => initPng() },
+  jpeg: { decode: decodeJpeg, reset: () => initJpeg(QUIET) },
+  webp: { decode: decodeWebp, reset: () => initWebp(QUIET) },
+};
+let decodersReady = false;
+
+/**
+ * Decode PNG, JPEG, WebP or BMP bytes into an RGBA frame, under a pixel budget checked from the
+ * header before decoding and again on the decoded size. Errors are ImageDecodeErrors with messages
+ * of ours (never a decoder's own text).
+ */
+export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}): Promise<Frame> {
+  const header = readHeader(bytes);
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  checkPixels(header.width, header.height, maxPixels);
+  if (!decodersReady) {
+    Object.values(WASM_DECODERS).forEach((d) => d.reset());
+    decodersReady = true;
   }
   let frame: Frame;
-  try {
-    const buffer = bytes.slice().buffer;
-    if (format === "png") frame = rgba(await decodePng(buffer));
-    else if (format === "jpeg") frame = rgba(await decodeJpeg(buffer));
-    else if (format === "webp") frame = rgba(await decodeWebp(buffer));
-    else if (format === "bmp") frame = decodeBmp(bytes);
-    else frame = decodeTiff(buffer);
-  } catch (error) {
-    if (error instanceof ImageDecodeError) throw error;
-    throw new ImageDecodeError("invalid_image", `corrupt ${format}: ${(error as Error).message}`);
+  if (header.format === "bmp") frame = decodeBmp(bytes);
+  else {
+    const decoder = WASM_DECODERS[header.format];
+    try {
+      frame = rgba(await decoder.decode(bytes.slice().buffer));
+    } catch {
+      decoder.reset();
+      throw invalid(header.format, "the image data is corrupt");
+    }
   }
-  if (!(frame.width > 0 && frame.height > 0)) {
-    throw new ImageDecodeError("invalid_image", `${format} has no pixels`);
+  if (frame.width !== header.width || frame.height !== header.height) {
+    throw invalid(header.format, "the decoded size differs from the header");
   }
   return frame;
 }
 
 function rgba(image: ImageData): Frame {
   return { data: image.data as Uint8ClampedArray, width: image.width, height: image.height, channels: 4 };
-}
-
-function decodeTiff(buffer: ArrayBuffer): Frame {
-  const ifds = UTIF.decode(buffer);
-  if (!ifds.length) throw new Error("no image in file");
-  UTIF.decodeImage(buffer, ifds[0]);
-  const { width, height } = ifds[0];
-  return { data: new Uint8Array(UTIF.toRGBA8(ifds[0])), width, height, channels: 4 };
 }
 
 /** Uncompressed BMP (1/4/8-bit palette, 24- or 32-bit) to RGBA. */

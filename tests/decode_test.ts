@@ -2,9 +2,8 @@ import assert from "node:assert/strict";
 import encodePng from "@jsquash/png/encode.js";
 import encodeJpeg from "@jsquash/jpeg/encode.js";
 import encodeWebp from "@jsquash/webp/encode.js";
-// @ts-types="../shared/utif.d.ts"
-import UTIF from "utif";
-import { decodeImage, ImageDecodeError, imageSize, sniffFormat } from "../shared/decode.ts";
+import { decodeImage, ImageDecodeError, imageSize, readHeader, sniffFormat } from "../shared/decode.ts";
+import { jpegWithSize, pngClaiming, tiffSelfLoop } from "./attack_corpus.ts";
 
 const W = 5;
 const H = 3;
@@ -65,14 +64,15 @@ Deno.test("decodeImage reads lossless WebP", async () => {
   assert.deepEqual(Array.from(frame.data), Array.from(pixels));
 });
 
-Deno.test("decodeImage reads 24-bit BMP and TIFF", async () => {
+Deno.test("decodeImage reads 24-bit BMP; TIFF is refused by name", async () => {
   const fromBmp = await decodeImage(bmp24());
   assert.deepEqual(Array.from(fromBmp.data), Array.from(pixels));
-  const tiff = new Uint8Array(UTIF.encodeImage(pixels, W, H));
-  assert.equal(sniffFormat(tiff), "tiff");
-  const fromTiff = await decodeImage(tiff);
-  assert.equal(fromTiff.width, W);
-  assert.deepEqual(Array.from(fromTiff.data), Array.from(pixels));
+  const tiff = tiffSelfLoop();
+  assert.equal(sniffFormat(tiff), null);
+  await assert.rejects(
+    decodeImage(tiff),
+    (e: ImageDecodeError) => e.code === "unsupported_type" && /TIFF/.test(e.message),
+  );
 });
 
 Deno.test("decodeImage gives coded errors for bad input", async () => {
@@ -100,7 +100,6 @@ Deno.test("imageSize reads dimensions from headers of every format, without deco
     new Uint8Array(await encodeJpeg(id)),
     new Uint8Array(await encodeWebp(id)),
     new Uint8Array(await encodeWebp(id, { lossless: 1 })),
-    new Uint8Array(UTIF.encodeImage(data, 37, 23)),
   ];
   for (const bytes of encoded) {
     assert.deepEqual(imageSize(bytes), { width: 37, height: 23 }, sniffFormat(bytes)!);
@@ -108,9 +107,70 @@ Deno.test("imageSize reads dimensions from headers of every format, without deco
   assert.deepEqual(imageSize(bmp24()), { width: W, height: H });
   assert.equal(imageSize(new TextEncoder().encode("nope")), null);
   assert.equal(imageSize(encoded[0].slice(0, 20)), null);
-  // A PNG header claiming 100000 x 100000 pixels is measured without touching its (absent) pixels.
-  const bomb = encoded[0].slice(0, 33);
-  new DataView(bomb.buffer).setUint32(16, 100000);
-  new DataView(bomb.buffer).setUint32(20, 100000);
-  assert.deepEqual(imageSize(bomb), { width: 100000, height: 100000 });
+  // A PNG claiming 100000 x 100000 pixels is measured without touching its (absent) pixels.
+  assert.deepEqual(imageSize(pngClaiming(100000, 100000)), { width: 100000, height: 100000 });
+});
+
+/** The code of the ImageDecodeError that decodeImage throws for `bytes` ("decoded" if none). */
+async function failure(bytes: Uint8Array, maxPixels?: number): Promise<string> {
+  try {
+    await decodeImage(bytes, { maxPixels });
+  } catch (error) {
+    assert.ok(error instanceof ImageDecodeError, String(error));
+    assert.doesNotMatch(error.message, /memory|wasm|RuntimeError|undefined/i);
+    return `${error.code}: ${error.message}`;
+  }
+  return "decoded";
+}
+
+Deno.test("JPEG headers: fill bytes before a marker do not hide the real frame size", async () => {
+  const flat = new Uint8ClampedArray(16 * 16 * 4).fill(120);
+  const jpeg = new Uint8Array(await encodeJpeg(imageData(flat, 16, 16)));
+  // Two legal 0xFF fill bytes before every marker after SOI: the same image, size still read.
+  const filled = jpegWithSize(jpeg, 16, 16, 2);
+  assert.deepEqual(readHeader(filled), { format: "jpeg", width: 16, height: 16 });
+  assert.equal((await decodeImage(filled)).width, 16);
+  // A fill byte before an SOF declaring 20000x20000 is measured as 20000x20000 and refused unread.
+  const big = jpegWithSize(jpeg, 20000, 20000, 1);
+  assert.deepEqual(imageSize(big), { width: 20000, height: 20000 });
+  assert.match(await failure(big), /^image_too_large: .*20000x20000/);
+  // 65535x65535 (a byte count past 32 bits), then a valid JPEG decodes normally.
+  assert.match(await failure(jpegWithSize(jpeg, 65535, 65535, 0)), /^image_too_large/);
+  assert.equal((await decodeImage(jpeg)).width, 16);
+});
+
+Deno.test("truncated and malformed images are invalid_image with our own message", async () => {
+  const photo = new Uint8Array(
+    await encodeJpeg(imageData(new Uint8ClampedArray(64 * 64 * 4).fill(90), 64, 64)),
+  );
+  assert.match(await failure(photo.slice(0, Math.floor(photo.length * 0.6))), /^invalid_image: .*truncated/);
+  const junk = photo.slice();
+  junk[4 + ((photo[4] << 8) | photo[5])] = 0x12; // a non-0xFF byte where the second marker must start
+  assert.match(await failure(junk), /^invalid_image: .*unexpected byte/);
+  const png = new Uint8Array(await encodePng(imageData(pixels, W, H)));
+  assert.match(await failure(png.slice(0, png.length - 12)), /^invalid_image: .*truncated/);
+  const webp = new Uint8Array(await encodeWebp(imageData(pixels, W, H)));
+  assert.match(await failure(webp.slice(0, webp.length - 4)), /^invalid_image: .*truncated/);
+  // Corrupt entropy-coded data inside a well-formed JPEG: decoded or refused in our words; the next decode works.
+  const corrupt = photo.slice();
+  corrupt.fill(0x00, photo.length - 200, photo.length - 2);
+  assert.match(await failure(corrupt), /^(decoded|invalid_image: not a valid JPEG image)/);
+  assert.equal((await decodeImage(photo)).width, 64);
+});
+
+Deno.test("decodeImage enforces its pixel budget for every format", async () => {
+  const data = new Uint8ClampedArray(40 * 30 * 4).fill(50);
+  const id = imageData(data, 40, 30);
+  for (
+    const bytes of [
+      new Uint8Array(await encodePng(id)),
+      new Uint8Array(await encodeJpeg(id)),
+      new Uint8Array(await encodeWebp(id)),
+      bmp24(),
+    ]
+  ) {
+    const { width, height } = readHeader(bytes);
+    assert.match(await failure(bytes, width * height - 1), /^image_too_large/, sniffFormat(bytes)!);
+    assert.equal(await failure(bytes, width * height), "decoded");
+  }
 });

@@ -131,3 +131,55 @@ def load_image_folder(root, limit=None):
     labels = np.array(labels, dtype=np.int64)
     targets = np.eye(len(CLASSES), dtype=np.float32)[labels]
     return np.stack(images), targets, labels, paths
+
+
+def load_lfw(root, split, cache_dir=None, limit=None, smoothing=0.1):
+    """Load an lfw_expressions split: uint8 images [N,48,48], smoothed one-hot targets [N,7], labels, paths."""
+    root = Path(root)
+    labels_csv = root / "labels.csv"
+    if not labels_csv.is_file():
+        raise FileNotFoundError(f"not an lfw_expressions folder (no labels.csv): {root}")
+    if split not in ("train", "valid"):
+        raise ValueError(f"unknown lfw_expressions split {split!r}; use train or valid")
+    cache = None
+    if cache_dir and limit is None:
+        cache = _cache_path(cache_dir, f"lfw|{root.resolve()}|{split}|{os.path.getmtime(labels_csv)}")
+    if cache and cache.is_file():
+        data = np.load(cache, allow_pickle=False)
+        images, labels, paths = data["images"], data["labels"], list(data["paths"])
+    else:
+        images, labels, paths = [], [], []
+        with open(labels_csv, newline="") as handle:
+            for row in csv.DictReader(handle):
+                if row["split"] != split:
+                    continue
+                images.append(load_gray(root / row["path"]))
+                labels.append(int(row["label_idx"]))
+                paths.append(row["path"])
+                if limit and len(images) >= limit:
+                    break
+        if not images:
+            raise ValueError(f"no images found for split {split!r} in {root}")
+        images, labels = np.stack(images), np.array(labels, dtype=np.int64)
+        if cache:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(cache, images=images, labels=labels, paths=np.array(paths))
+    targets = np.full((len(labels), len(CLASSES)), smoothing / (len(CLASSES) - 1), dtype=np.float32)
+    targets[np.arange(len(labels)), labels] = 1.0 - smoothing
+    return images, targets, labels, paths
+
+
+def load_teacher_probs(csv_path, paths):
+    """Rows of a teacher CSV (path + 7 probabilities, written by teacher_probs.ts) in the order of `paths`."""
+    table = {}
+    with open(csv_path, newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        if header[1:] != CLASSES:
+            raise ValueError(f"{csv_path}: columns {header[1:]} are not {CLASSES}")
+        for row in reader:
+            table[row[0]] = [float(v) for v in row[1:]]
+    missing = [p for p in paths if p not in table]
+    if missing:
+        raise ValueError(f"{csv_path} has no probabilities for {len(missing)} images (first: {missing[0]}); rerun deno task teachers")
+    return np.array([table[p] for p in paths], dtype=np.float32)

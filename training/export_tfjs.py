@@ -280,15 +280,16 @@ def main(argv=None):
     if args.balance == "auto":
         prior = class_prior(args.ferplus, args.cache)
         tau, acc, mcr = tune_balance(model, prior, args.ferplus, args.cache, args.min_recall)
-        balance = {"tau": tau, "valid_accuracy": acc, "valid_mean_recall": mcr}
+        balance = {"tau": tau, "valid_accuracy": acc, "valid_mean_recall": mcr, "prior": prior.tolist()}
         logit_bias = (-tau * prior.log()).numpy()
     elif args.balance != "none":
         try:
             tau = float(args.balance)
         except ValueError:
             raise SystemExit(f"error: --balance takes 'auto', 'none' or a number, not {args.balance!r}") from None
-        balance = {"tau": tau}
-        logit_bias = (-tau * class_prior(args.ferplus, args.cache).log()).numpy()
+        prior = class_prior(args.ferplus, args.cache)
+        balance = {"tau": tau, "prior": prior.tolist()}
+        logit_bias = (-tau * prior.log()).numpy()
 
     g, features = build_graph(model, logit_bias)
     params = sum(p.numel() for p in model.parameters())

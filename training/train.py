@@ -12,8 +12,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from augment import augment
-from data import CLASSES, load_ferplus, load_image_folder
+from augment import augment, robustness
+from data import CLASSES, load_ferplus, load_image_folder, load_lfw, load_teacher_probs
 from model import DEFAULT_STAGES, DEFAULT_STEM, DEFAULT_STEM_STRIDE, MienNet, count_macs
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -27,10 +27,33 @@ def parse_stages(text):
         raise argparse.ArgumentTypeError(f"bad --stages {text!r}: {error}") from error
 
 
+def parse_teachers(text):
+    """Parse 'name:weight,...' into a {name: weight} dict with weights summing to 1."""
+    try:
+        pairs = [part.split(":") for part in text.split(",")]
+        weights = {name: float(weight) for name, weight in pairs}
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"bad --teachers {text!r}: use name:weight,... ({error})") from error
+    total = sum(weights.values())
+    if total <= 0 or any(w < 0 for w in weights.values()):
+        raise argparse.ArgumentTypeError(f"bad --teachers {text!r}: weights must be >= 0 and not all 0")
+    return {name: w / total for name, w in weights.items()}
+
+
 def parse_args(argv=None):
     """Command-line options."""
     p = argparse.ArgumentParser(description="Train the Mien expression model (PyTorch, CPU).")
     p.add_argument("--ferplus", default=str(PROJECT.parent / "shared/datasets/ferplus"), help="FER+ folder (labels.csv + images)")
+    p.add_argument("--lfw", help="also train on this lfw_expressions folder's train split (and select on its valid split)")
+    p.add_argument("--lfw-smoothing", type=float, default=0.1, help="label smoothing of lfw_expressions' single labels")
+    p.add_argument(
+        "--teachers",
+        type=parse_teachers,
+        help="distil from precomputed teacher probabilities, weighted: e.g. face-api:0.5,human:0.2,mien:0.3 "
+        "(CSV files from `deno task teachers` in --teacher-dir)",
+    )
+    p.add_argument("--teacher-dir", default=str(PROJECT / "training/.cache/teachers"))
+    p.add_argument("--robust", type=float, default=0.0, help="rate of deployment degradations (0 = off, 1 = the full mix)")
     p.add_argument("--folder", help="train on <folder>/<class>/* instead of FER+ (hard labels)")
     p.add_argument("--valid-folder", help="validation folder for --folder (default: a 10%% holdout)")
     p.add_argument("--out", default=str(PROJECT / "training/runs/default"), help="run folder for checkpoints and logs")
@@ -70,11 +93,49 @@ def load_data(args):
             cut = max(1, len(x) // 10)
             vx, vt, vy = x[order[:cut]], t[order[:cut]], y[order[:cut]]
             x, t, y = x[order[cut:]], t[order[cut:]], y[order[cut:]]
-        return (x, t, y), (vx, vt, vy)
+        return (x, t, y, None), (vx, vt, vy)
     cache = None if args.limit else args.cache
-    x, t, y, _ = load_ferplus(args.ferplus, "train", not args.no_excluded, cache, args.limit)
+    x, t, y, paths = load_ferplus(args.ferplus, "train", not args.no_excluded, cache, args.limit)
     vx, vt, vy, _ = load_ferplus(args.ferplus, "valid", False, cache, args.limit)
-    return (x, t, y), (vx, vt, vy)
+    soft = teacher_mix(args, "ferplus", paths)
+    if args.lfw:
+        lx, lt, ly, lpaths = load_lfw(args.lfw, "train", cache, args.limit, args.lfw_smoothing)
+        x, t, y = np.concatenate([x, lx]), np.concatenate([t, lt]), np.concatenate([y, ly])
+        if soft is not None:
+            soft = np.concatenate([soft, teacher_mix(args, "lfw", lpaths)])
+    return (x, t, y, soft), (vx, vt, vy)
+
+
+def teacher_mix(args, dataset, paths):
+    """The weighted mean of the --teachers' probabilities for `paths` of `dataset`, or None."""
+    if not args.teachers:
+        return None
+    mix = 0
+    for name, weight in args.teachers.items():
+        mix = mix + weight * load_teacher_probs(Path(args.teacher_dir) / f"{name}_{dataset}.csv", paths)
+    return mix.astype(np.float32)
+
+
+def lfw_valid(args):
+    """lfw_expressions valid split (images, labels), or None without --lfw."""
+    if not args.lfw:
+        return None
+    vx, _, vy, _ = load_lfw(args.lfw, "valid", None if args.limit else args.cache, args.limit)
+    return vx, vy
+
+
+# Classes whose lfw_expressions recall is tracked (the ones it has more than a dozen faces of besides
+# happiness and neutral).
+LFW_RARE = [CLASSES.index(c) for c in ("surprise", "sadness", "anger")]
+
+
+def selection_score(fer, lfw):
+    """What checkpoints are selected on: mean of FER+ valid accuracy and mean recall, and with LFW
+    its valid accuracy and mean recall over surprise, sadness and anger."""
+    parts = [fer["acc"], fer["mcr"]]
+    if lfw:
+        parts += [lfw["acc"], lfw["rare"]]
+    return float(np.mean(parts))
 
 
 def to_input(images):
@@ -148,8 +209,12 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
 
     t0 = time.time()
-    (x, t, y), (vx, vt, vy) = load_data(args)
-    print(f"data: train {len(x)} valid {len(vx)} ({time.time() - t0:.1f}s)", flush=True)
+    (x, t, y, soft), (vx, vt, vy) = load_data(args)
+    lfw = lfw_valid(args)
+    print(f"data: train {len(x)} valid {len(vx)}{f' + lfw valid {len(lfw[0])}' if lfw else ''} ({time.time() - t0:.1f}s)", flush=True)
+    if soft is not None:
+        acc, mcr = accuracy(soft, y)
+        print(f"teacher mix {args.teachers}: train agreement acc {acc:.4f} mcr {mcr:.4f}", flush=True)
 
     model = MienNet(args.stem, args.stages, len(CLASSES), args.dropout, args.stem_stride).to(device, memory_format=torch.channels_last)
     teachers = [load_net(path, device) for path in args.teacher or []]
@@ -182,7 +247,7 @@ def main(argv=None):
     )
     ema = Ema(model, args.ema)
     gen = torch.Generator().manual_seed(args.seed)
-    start_epoch, step, best = 0, 0, {"acc": -1.0}
+    start_epoch, step, best = 0, 0, {"score": -1.0}
 
     last = out / "last.pt"
     if args.resume and last.is_file():
@@ -200,6 +265,9 @@ def main(argv=None):
         print(f"no checkpoint at {last}; starting fresh", flush=True)
 
     xt, tt = torch.from_numpy(x), torch.from_numpy(t)
+    st = None if soft is None else torch.from_numpy(soft).clamp_min(1e-6).pow(1 / args.kd_temp)
+    if st is not None:
+        st = st / st.sum(1, keepdim=True)
     run_start = time.time()
     for epoch in range(start_epoch, args.epochs):
         model.train()
@@ -207,10 +275,16 @@ def main(argv=None):
         epoch_start, total_loss, seen = time.time(), 0.0, 0
         for b in range(steps_per_epoch):
             idx = order[b * args.batch : (b + 1) * args.batch]
-            inputs = augment(xt[idx].float().div_(255).unsqueeze(1), gen).to(device)
+            inputs = augment(xt[idx].float().div_(255).unsqueeze(1), gen)
+            if args.robust > 0:
+                inputs = robustness(inputs, gen, args.robust)
+            inputs = inputs.to(device)
             inputs = inputs.contiguous(memory_format=torch.channels_last)
             logits = model(inputs)
             loss = -(tt[idx].to(device) * F.log_softmax(logits, dim=1)).sum(1).mean()
+            if st is not None:
+                kd = -(st[idx].to(device) * F.log_softmax(logits / args.kd_temp, dim=1)).sum(1).mean() * args.kd_temp**2
+                loss = (1 - args.kd_alpha) * loss + args.kd_alpha * kd
             if teachers:
                 with torch.no_grad():
                     soft = torch.stack([F.softmax(t(inputs) / args.kd_temp, dim=1) for t in teachers]).mean(0)
@@ -225,12 +299,21 @@ def main(argv=None):
             total_loss += loss.item() * len(idx)
             seen += len(idx)
         acc, mcr = accuracy(predict(ema.model, vx, device), vy)
+        valid = {"acc": acc, "mcr": mcr}
+        lfw_figures = None
+        if lfw:
+            lfw_probs = predict(ema.model, lfw[0], device)
+            lacc, _ = accuracy(lfw_probs, lfw[1])
+            pred = lfw_probs.argmax(1)
+            rare = float(np.mean([(pred[lfw[1] == c] == c).mean() for c in LFW_RARE]))
+            lfw_figures = {"acc": lacc, "rare": rare}
+        score = selection_score(valid, lfw_figures)
         done = epoch + 1
         elapsed = time.time() - run_start
         eta = elapsed / (done - start_epoch) * (args.epochs - done)
-        improved = acc > best["acc"]
+        improved = score > best.get("score", best.get("acc", -1.0))
         if improved:
-            best = {"acc": acc, "mcr": mcr, "epoch": done}
+            best = {"score": score, "acc": acc, "mcr": mcr, "epoch": done, "lfw": lfw_figures}
             state = {k: v.cpu() for k, v in ema.model.state_dict().items()}
             torch.save({"config": model.config, "model": state, "valid": best}, out / "best.pt")
         torch.save(
@@ -249,18 +332,21 @@ def main(argv=None):
             out / "last.tmp",
         )
         os.replace(out / "last.tmp", last)
+        lfw_text = f" lfw acc {lfw_figures['acc']:.4f} rare {lfw_figures['rare']:.4f}" if lfw_figures else ""
         line = (
             f"epoch {done}/{args.epochs} loss {total_loss / max(1, seen):.4f} "
-            f"valid acc {acc:.4f} mcr {mcr:.4f}{' *' if improved else ''} "
+            f"valid acc {acc:.4f} mcr {mcr:.4f}"
+            f"{lfw_text}"
+            f" score {score:.4f}{' *' if improved else ''} "
             f"{seen / (time.time() - epoch_start):.0f} img/s elapsed {fmt_time(elapsed)} eta {fmt_time(eta)}"
         )
         print(line, flush=True)
         with open(out / "log.jsonl", "a") as log:
-            log.write(json.dumps({"epoch": done, "loss": total_loss / max(1, seen), "acc": acc, "mcr": mcr}) + "\n")
+            log.write(json.dumps({"epoch": done, "loss": total_loss / max(1, seen), "acc": acc, "mcr": mcr, "lfw": lfw_figures, "score": score}) + "\n")
         if args.stop_after and done >= args.stop_after and done < args.epochs:
             print(f"stopped after epoch {done}; continue with --resume", flush=True)
             return 0
-    print(f"best valid acc {best['acc']:.4f} (mcr {best.get('mcr', 0):.4f}) at epoch {best.get('epoch')}; {out / 'best.pt'}")
+    print(f"best valid score {best['score']:.4f} (FER+ acc {best['acc']:.4f}, mcr {best['mcr']:.4f}, lfw {best['lfw']}) at epoch {best['epoch']}; {out / 'best.pt'}")
     return 0
 
 

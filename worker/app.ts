@@ -8,10 +8,13 @@ import { explainFace, renderExplanation } from "../shared/explain.ts";
 import { labelIndex, LABELS, scoresRecord } from "../shared/labels.ts";
 import { argmax } from "../shared/metrics.ts";
 import type { ExpressionModel } from "../shared/model.ts";
-import { faceInput } from "../shared/preprocess.ts";
+import { type Box, faceInput, type Frame } from "../shared/preprocess.ts";
 import type { Asset } from "./assets.ts";
-import { ApiError, errorResponse } from "./errors.ts";
-import { fromBase64, intParam, type Limits, readContent, type RequestContent, toFrame } from "./input.ts";
+import { checkPixels } from "../shared/decode.ts";
+import { createPixelBudget } from "./admission.ts";
+import { type Decoder, inlineDecoder } from "./decoding.ts";
+import { ApiError, decodeFailure, errorResponse } from "./errors.ts";
+import { fromBase64, imageHeader, intParam, type Limits, readContent, type RequestContent } from "./input.ts";
 import { openApiDocument } from "./openapi.ts";
 
 /** One of the shipped detectors (re-exported for the routes' callers). */
@@ -24,8 +27,14 @@ export interface Engine {
   figures: Record<string, unknown> | null;
 }
 
-/** Options for createApp; limits default to 8 MB bodies, 40 MP images and 32 crops. */
+/** Options for createApp; limits default to 8 MB bodies, 40 MP per request, 32 crops and 10 s per body. */
 export interface AppOptions extends Partial<Limits> {
+  /** Where images are decoded (default: inline, on the calling thread). */
+  decoder?: Decoder;
+  /** Pixels decoded or analysed at once across requests (default 2 x maxPixels). */
+  maxInFlightPixels?: number;
+  /** Requests that may wait for room before 503 busy (default 8). */
+  maxWaiting?: number;
   /** When set, /v1/* requests need `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
   /** Extra origins allowed by CORS (extension origins are always allowed). */
@@ -87,7 +96,29 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
     maxBodyBytes: options.maxBodyBytes ?? 8 * 1024 * 1024,
     maxPixels: options.maxPixels ?? 40_000_000,
     maxCrops: options.maxCrops ?? 32,
+    bodyTimeoutMs: options.bodyTimeoutMs ?? 10_000,
   };
+  const decoder = options.decoder ?? inlineDecoder();
+  const budget = createPixelBudget({
+    capacity: options.maxInFlightPixels ?? 2 * limits.maxPixels,
+    maxWaiting: options.maxWaiting ?? 8,
+  });
+  /** The pixels of one image, refused (413) past the request's budget before any decoding. */
+  const imagePixels = (bytes: Uint8Array, field: string, budgetLeft = limits.maxPixels) => {
+    const { width, height } = imageHeader(bytes, field);
+    try {
+      checkPixels(width, height, budgetLeft, field);
+    } catch (error) {
+      throw decodeFailure(error, field);
+    }
+    return width * height;
+  };
+  /** Decode a request's image within the shared budget and run `work` on it. */
+  const withFrame = <T>(bytes: Uint8Array, work: (frame: Frame) => Promise<T>) =>
+    budget.run(
+      imagePixels(bytes, "image"),
+      async () => work(await decoder.frame(bytes, limits.maxPixels, "image")),
+    );
   const { model } = engine;
   const size = model.info.inputSize;
   const modelId = `${model.info.name}@${model.info.version}`;
@@ -137,8 +168,10 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
     const maxFaces = intParam(param(query, content, "maxFaces"), "maxFaces", 1, 50, 10);
     const minFaceSize = intParam(param(query, content, "minFaceSize"), "minFaceSize", 8, 4096, 24);
     const detector = await engine.detector(detectorParam(param(query, content, "detector")));
-    const frame = await toFrame(imageBytes(content), limits);
-    const result = await createAnalyzer({ model, detector }).analyze(frame, { maxFaces, minFaceSize });
+    const result = await withFrame(
+      imageBytes(content),
+      (frame) => createAnalyzer({ model, detector }).analyze(frame, { maxFaces, minFaceSize }),
+    );
     return c.json({ ...result, model: modelId, detector: detector.name });
   });
 
@@ -158,11 +191,17 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
         `faces has ${crops.length} crops; the limit is ${limits.maxCrops}`,
       );
     }
-    const inputs = [];
+    // One budget for the whole request: all its crops together within maxPixels.
+    let total = 0;
     for (const [i, crop] of crops.entries()) {
-      inputs.push(faceInput(await toFrame(crop, limits, `faces[${i}]`), size));
+      total += imagePixels(crop, `faces[${i}]`, limits.maxPixels - total);
     }
-    const probs = await model.classify(inputs);
+    const probs = await budget.run(total, async () => {
+      const inputs = await Promise.all(
+        crops.map((crop, i) => decoder.faceInput(crop, limits.maxPixels, size, `faces[${i}]`)),
+      );
+      return model.classify(inputs);
+    });
     return c.json({
       results: probs.map((p) => ({ label: LABELS[argmax(p)], scores: scoresRecord(p) })),
       model: modelId,
@@ -181,23 +220,26 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
       throw new ApiError(422, "invalid_parameter", `class must be one of ${LABELS.join(", ")}`);
     }
     const crop = ["1", "true", true].includes(param(query, content, "crop") as string);
-    const frame = await toFrame(imageBytes(content), limits);
-    let box = null;
-    let input;
-    if (crop) input = faceInput(frame, size);
-    else {
-      const detector = await engine.detector(detectorParam(param(query, content, "detector")));
-      const faces = detector.detect(frame, { maxFaces: 50 });
-      if (faceIndex >= faces.length) {
-        throw new ApiError(
-          422,
-          "no_such_face",
-          `found ${faces.length} face(s); face ${faceIndex} does not exist`,
-        );
-      }
-      box = faces[faceIndex].box;
-      input = faceInput(frame, size, faceCrop(box, detector.cropMargin));
-    }
+    const detector = crop ? null : await engine.detector(detectorParam(param(query, content, "detector")));
+    const { input, box } = await withFrame(
+      imageBytes(content),
+      (frame): Promise<{ input: Float32Array; box: Box | null }> => {
+        if (!detector) return Promise.resolve({ input: faceInput(frame, size), box: null });
+        const faces = detector.detect(frame, { maxFaces: 50 });
+        if (faceIndex >= faces.length) {
+          throw new ApiError(
+            422,
+            "no_such_face",
+            `found ${faces.length} face(s); face ${faceIndex} does not exist`,
+          );
+        }
+        const found = faces[faceIndex].box;
+        return Promise.resolve({
+          input: faceInput(frame, size, faceCrop(found, detector.cropMargin)),
+          box: found,
+        });
+      },
+    );
     const explanation = await explainFace(model, input, { classIndex });
     const picture = await png(renderExplanation(explanation));
     if ((c.req.header("accept") ?? "").includes("image/png")) {

@@ -1,34 +1,56 @@
-import { decodeImage, ImageDecodeError, imageSize, sniffFormat } from "../shared/decode.ts";
-import type { Frame } from "../shared/preprocess.ts";
-import { ApiError } from "./errors.ts";
+import { type ImageHeader, readHeader } from "../shared/decode.ts";
+import { ApiError, decodeFailure } from "./errors.ts";
 
 /** Limits on what one request may carry. */
 export interface Limits {
   /** Largest request body in bytes. */
   maxBodyBytes: number;
-  /** Largest image in pixels (width x height), checked from the header before decoding. */
+  /** Most pixels (width x height) one request may decode: its image, or all its crops together. */
   maxPixels: number;
   /** Most face crops in one /v1/classify request. */
   maxCrops: number;
+  /** Milliseconds a client has to send the whole body. */
+  bodyTimeoutMs: number;
 }
 
-/** Read the body, refusing it (413) as soon as it is known to exceed the limit. */
-export async function readBody(req: Request, limit: number): Promise<Uint8Array> {
+/**
+ * Read the body, refusing it (413) as soon as it is known to exceed the limit, 408 when it has not
+ * arrived within the time limit, 400 when the client breaks it off.
+ */
+export async function readBody(req: Request, limit: number, timeoutMs: number): Promise<Uint8Array> {
   const declared = Number(req.headers.get("content-length") ?? NaN);
   if (declared > limit) throw tooLarge(limit);
   if (!req.body) return new Uint8Array();
   const chunks: Uint8Array[] = [];
   let total = 0;
   const reader = req.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > limit) {
-      await reader.cancel();
-      throw tooLarge(limit);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new ApiError(408, "body_timeout", `the request body did not arrive within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  try {
+    for (;;) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await Promise.race([reader.read(), deadline]);
+      } catch (error) {
+        if (error instanceof ApiError) throw error;
+        throw new ApiError(400, "body_incomplete", "the request body ended before its declared length");
+      }
+      if (chunk.done) break;
+      total += chunk.value.length;
+      if (total > limit) throw tooLarge(limit);
+      chunks.push(chunk.value);
     }
-    chunks.push(value);
+  } catch (error) {
+    reader.cancel().catch(() => {});
+    throw error;
+  } finally {
+    clearTimeout(timer);
   }
   const body = new Uint8Array(total);
   let offset = 0;
@@ -43,30 +65,12 @@ function tooLarge(limit: number) {
   return new ApiError(413, "body_too_large", `request body is over the ${limit}-byte limit`);
 }
 
-/** Decode image bytes into a frame, refusing oversized images from their header. */
-export async function toFrame(bytes: Uint8Array, limits: Limits, field = "image"): Promise<Frame> {
-  if (bytes.length === 0) throw new ApiError(400, "invalid_image", `${field} is empty`);
-  if (!sniffFormat(bytes)) {
-    throw new ApiError(415, "unsupported_type", `${field} is not a PNG, JPEG, WebP, BMP or TIFF image`);
-  }
-  const size = imageSize(bytes);
-  if (!size) throw new ApiError(400, "invalid_image", `${field} has an unreadable header`);
-  if (size.width * size.height > limits.maxPixels) {
-    throw new ApiError(
-      413,
-      "image_too_large",
-      `${field} is ${size.width}x${size.height}; the limit is ${limits.maxPixels} pixels`,
-    );
-  }
+/** An image's header (format and size), or the client error that says why it cannot be one. */
+export function imageHeader(bytes: Uint8Array, field: string): ImageHeader {
   try {
-    return await decodeImage(bytes);
+    return readHeader(bytes);
   } catch (error) {
-    const code = error instanceof ImageDecodeError ? error.code : "invalid_image";
-    throw new ApiError(
-      code === "unsupported_type" ? 415 : 400,
-      code,
-      `${field}: ${(error as Error).message}`,
-    );
+    throw decodeFailure(error, field);
   }
 }
 
@@ -74,14 +78,21 @@ export async function toFrame(bytes: Uint8Array, limits: Limits, field = "image"
 export function fromBase64(text: unknown, field: string): Uint8Array {
   if (typeof text !== "string") throw new ApiError(400, "invalid_base64", `${field} must be a base64 string`);
   const clean = text.replace(/^data:[^,]*,/, "").replace(/\s/g, "");
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.length % 4 === 1) {
+  const unpadded = clean.replace(/={1,2}$/, "");
+  const padded = clean.length > unpadded.length;
+  if (
+    !/^[A-Za-z0-9+/]*$/.test(unpadded) || unpadded.length % 4 === 1 || (padded && clean.length % 4 !== 0)
+  ) {
     throw new ApiError(400, "invalid_base64", `${field} is not valid base64`);
   }
-  const binary = atob(clean);
-  return Uint8Array.from(binary, (ch) => ch.charCodeAt(0));
+  try {
+    return Uint8Array.from(atob(unpadded), (ch) => ch.charCodeAt(0));
+  } catch {
+    throw new ApiError(400, "invalid_base64", `${field} is not valid base64`);
+  }
 }
 
-/** Parsed request content: named string fields and binary parts (multipart), or a JSON object. */
+/** Parsed request content: named string fields and binary parts (multipart), or a JSON object (null-prototype maps). */
 export interface RequestContent {
   fields: Record<string, unknown>;
   files: Record<string, Uint8Array[]>;
@@ -91,9 +102,9 @@ export interface RequestContent {
 /** Split a request into fields and files by its content type: image/*, multipart, or JSON. */
 export async function readContent(req: Request, limits: Limits): Promise<RequestContent> {
   const type = (req.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
-  const body = await readBody(req, limits.maxBodyBytes);
+  const body = await readBody(req, limits.maxBodyBytes, limits.bodyTimeoutMs);
   if (type.startsWith("image/") || type === "application/octet-stream") {
-    return { fields: {}, files: {}, raw: body };
+    return { fields: Object.create(null), files: Object.create(null), raw: body };
   }
   if (type === "application/json") {
     let json: unknown;
@@ -105,7 +116,7 @@ export async function readContent(req: Request, limits: Limits): Promise<Request
     if (!json || typeof json !== "object" || Array.isArray(json)) {
       throw new ApiError(400, "invalid_json", "body must be a JSON object");
     }
-    return { fields: json as Record<string, unknown>, files: {} };
+    return { fields: Object.assign(Object.create(null), json), files: Object.create(null) };
   }
   if (type === "multipart/form-data") {
     let form: FormData;
@@ -116,7 +127,8 @@ export async function readContent(req: Request, limits: Limits): Promise<Request
     } catch {
       throw new ApiError(400, "invalid_multipart", "body is not valid multipart/form-data");
     }
-    const content: RequestContent = { fields: {}, files: {} };
+    // Null-prototype maps: a part named "constructor" or "__proto__" is just a name.
+    const content: RequestContent = { fields: Object.create(null), files: Object.create(null) };
     for (const [name, value] of form.entries()) {
       if (typeof value === "string") content.fields[name] = value;
       else (content.files[name] ??= []).push(new Uint8Array(await value.arrayBuffer()));

@@ -5,6 +5,7 @@ import type { FaceDetector } from "../shared/detector.ts";
 import { loadModel } from "../shared/model.ts";
 import { createApp, type DetectorName } from "./app.ts";
 import { readPageFile } from "./assets.ts";
+import { workerDecoder } from "./decoding.ts";
 
 function envNumber(name: string, fallback: number): number {
   const value = Deno.env.get(name);
@@ -39,10 +40,16 @@ export async function start() {
     maxBodyBytes: envNumber("MIEN_MAX_BODY_BYTES", 8 * 1024 * 1024),
     maxPixels: envNumber("MIEN_MAX_PIXELS", 40_000_000),
     maxCrops: envNumber("MIEN_MAX_CROPS", 32),
+    bodyTimeoutMs: envNumber("MIEN_BODY_TIMEOUT_MS", 10_000),
+    maxWaiting: envNumber("MIEN_MAX_WAITING", 8),
+    decoder: workerDecoder({ size: envNumber("MIEN_DECODE_WORKERS", 2) }),
     corsOrigins: Deno.env.get("MIEN_CORS_ORIGINS")?.split(",").filter(Boolean),
     pageFile: readPageFile,
   });
-  const port = envNumber("PORT", 8787);
+  const port = Number(Deno.env.get("PORT") || 8787);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new Error(`PORT must be a port number (0 picks a free one)`);
+  }
   const hostname = Deno.env.get("HOST") ?? "127.0.0.1";
   return Deno.serve({
     port,

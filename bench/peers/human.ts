@@ -98,7 +98,7 @@ export async function createHumanPeer(): Promise<Peer> {
       tf.dispose([y, ...inputs]);
       return faces.map((_, i) => toOurOrder(flat.slice(i * 7, i * 7 + 7), permutation));
     },
-    async timeForward(batch, iterations) {
+    timeForward(batch, iterations) {
       const size = model.inputs[0].shape[2];
       const x = tf.randomUniform([batch, size, size, 1], -1, 1);
       return timeForwardPasses(x, () => model.execute(x), batch, iterations);

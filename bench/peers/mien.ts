@@ -25,7 +25,7 @@ export async function createMienPeer(detector: "blazeface" | "haar" = "blazeface
       await model.classify([new Float32Array(model.info.inputSize ** 2)]);
     },
     classify: (faces) => model!.classify(faces.map((face) => faceInput(face, model!.info.inputSize))),
-    async timeForward(batch, iterations) {
+    timeForward(batch, iterations) {
       const size = model!.info.inputSize;
       const x = tf.randomUniform([batch, size, size, 1]);
       return timeForwardPasses(
