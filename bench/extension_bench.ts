@@ -15,6 +15,7 @@ import {
   serveSite,
   tabId,
   VIDEO_PAGE,
+  waitForOverlay,
 } from "../tests/extension_helpers.ts";
 
 const HELP = `Benchmark the browser extension in headless Chromium (needs ../shared/media and ffmpeg).
@@ -95,13 +96,7 @@ async function overlay(b: Launched, url: string) {
     off.push(await pageRates(call));
     const started = performance.now();
     await popup.click("#toggle");
-    await call.waitForFunction(
-      () => document.querySelector("mien-overlay")?.shadowRoot?.querySelector(".label"),
-      null,
-      {
-        timeout: 30_000,
-      },
-    );
+    await waitForOverlay(call, ".label", (els) => els.length > 0, 30_000);
     labelsMs.push(performance.now() - started);
     await call.bringToFront();
     await call.waitForTimeout(1000);

@@ -60,3 +60,23 @@ export function readFer2013Labels(ferplusRoot: string): Map<string, number> {
   }
   return labels;
 }
+
+/** lfw_expressions images of one split (`train` or `valid`), from its labels.csv (path, label_idx, ..., split). */
+export function listLfw(root: string, split: string): LabelledImage[] {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(join(root, "labels.csv"));
+  } catch {
+    throw new UsageError(`not an lfw_expressions folder (no labels.csv): ${root}`);
+  }
+  const [header, ...rows] = text.trim().split(/\r?\n/);
+  const cols = header.split(",");
+  const [pathCol, labelCol, splitCol] = ["path", "label_idx", "split"].map((c) => cols.indexOf(c));
+  if (pathCol < 0 || labelCol < 0 || splitCol < 0) {
+    throw new UsageError(`${root}/labels.csv needs path, label_idx and split columns`);
+  }
+  const images = rows.map((row) => row.split(",")).filter((cells) => cells[splitCol] === split)
+    .map((cells) => ({ path: join(root, cells[pathCol]), label: Number(cells[labelCol]) }));
+  if (images.length === 0) throw new UsageError(`no ${split} images in ${root}/labels.csv`);
+  return images;
+}

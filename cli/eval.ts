@@ -7,7 +7,8 @@ import { LABELS } from "../shared/labels.ts";
 import { argmax, computeMetrics, formatMetrics, type Metrics } from "../shared/metrics.ts";
 import { BUNDLED_MODEL_URL, loadModel } from "../shared/model.ts";
 import { faceInput } from "../shared/preprocess.ts";
-import { type LabelledImage, listLabelledFolder, readFer2013Labels } from "./dataset.ts";
+import { type LabelledImage, listLabelledFolder, listLfw, readFer2013Labels } from "./dataset.ts";
+import { DEGRADATIONS, frameOf, greyOf } from "./degradations.ts";
 import { createDenoAnalyzer, detectorName, DETECTORS } from "./deno_analyzer.ts";
 import { runCli, UsageError } from "./run_cli.ts";
 import { initDenoTf } from "./deno_tf.ts";
@@ -18,6 +19,8 @@ const HELP = `Evaluate the expression model on labelled face images.
 Usage:
   deno task eval [options] <folder>            <folder>/<class>/* images
   deno task eval [options] --ferplus <dir> [--split test|valid]
+  deno task eval [options] --lfw <dir> [--split valid|train]
+  deno task eval --robustness [--ferplus <dir>] [--lfw <dir>]
 
 Class folders: ${LABELS.join(", ")} (aliases: happy, angry, sad, surprised,
 fearful, disgusted). Images: png, jpg, webp, bmp; grey or colour; any size.
@@ -25,7 +28,11 @@ fearful, disgusted). Images: png, jpg, webp, bmp; grey or colour; any size.
 Options:
   --ferplus <dir>        FER+ layout (<dir>/<split>/<class>/*); also reports accuracy on
                          FER2013's original labels (fer2013_crossref.csv) for the same images
-  --split <name>         FER+ split: test (default) or valid
+  --lfw <dir>            lfw_expressions layout (labels.csv with a split column)
+  --split <name>         FER+: test (default) or valid; lfw_expressions: valid (default) or train
+  --robustness           score FER+ test and lfw_expressions valid (both by default, from
+                         ../shared/datasets) under each deployment degradation: one row per
+                         transform (small faces, JPEG, blur, light, noise, roll, box jitter)
   --faces <mode>         crop (default: each image is a face crop) or detect (find faces,
                          classify the largest; no face = a miss)
   --detector <name>      for --faces detect: blazeface (default), blazeface-short or haar
@@ -41,6 +48,8 @@ Options:
 interface Options {
   folder: string;
   ferplus?: string;
+  lfw?: string;
+  robustness: boolean;
   split: string;
   model: string | URL;
   batch: number;
@@ -57,7 +66,9 @@ function parseOptions(args: string[]): Options | null {
     allowPositionals: true,
     options: {
       ferplus: { type: "string" },
-      split: { type: "string", default: "test" },
+      lfw: { type: "string" },
+      robustness: { type: "boolean", default: false },
+      split: { type: "string" },
       faces: { type: "string", default: "crop" },
       model: { type: "string" },
       batch: { type: "string", default: "64" },
@@ -72,15 +83,26 @@ function parseOptions(args: string[]): Options | null {
   if (values.faces !== "crop" && values.faces !== "detect") {
     throw new UsageError(`--faces must be crop or detect, not "${values.faces}"`);
   }
-  if (!["test", "valid"].includes(values.split!)) {
-    throw new UsageError(`--split must be test or valid, not "${values.split}"`);
+  const split = values.split ?? (values.lfw && !values.ferplus ? "valid" : "test");
+  if (values.lfw && !values.ferplus && !values.robustness && !["valid", "train"].includes(split)) {
+    throw new UsageError(`--split for --lfw must be valid or train, not "${split}"`);
+  }
+  if (!values.lfw && !["test", "valid"].includes(split)) {
+    throw new UsageError(`--split must be test or valid, not "${split}"`);
   }
   const batch = Number(values.batch);
   if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`--batch must be a positive integer`);
+  if (values.robustness) {
+    if (positionals.length) throw new UsageError("--robustness reads --ferplus and --lfw, not a folder");
+    if (values.faces !== "crop") throw new UsageError("--robustness works on face crops (--faces crop)");
+  }
   let folder: string;
-  if (values.ferplus) {
-    if (positionals.length) throw new UsageError("give either --ferplus <dir> or a folder, not both");
-    folder = join(values.ferplus, values.split!);
+  if (values.robustness) folder = "";
+  else if (values.ferplus && values.lfw) {
+    throw new UsageError("give one of --ferplus or --lfw (both only with --robustness)");
+  } else if (values.ferplus || values.lfw) {
+    if (positionals.length) throw new UsageError("give either a dataset option or a folder, not both");
+    folder = values.ferplus ? join(values.ferplus, split) : values.lfw!;
   } else if (positionals.length === 1) {
     folder = positionals[0];
   } else {
@@ -89,10 +111,14 @@ function parseOptions(args: string[]): Options | null {
   const model = values.model
     ? (/^[a-z]+:/.test(values.model) ? values.model : pathToFileURL(resolve(values.model)))
     : BUNDLED_MODEL_URL;
+  const shared = new URL("../../shared/datasets/", import.meta.url).pathname;
+  const both = values.robustness && !values.ferplus && !values.lfw;
   return {
     folder,
-    ferplus: values.ferplus,
-    split: values.split!,
+    ferplus: values.ferplus ?? (both ? `${shared}ferplus` : undefined),
+    lfw: values.lfw ?? (both ? `${shared}lfw_expressions` : undefined),
+    robustness: values.robustness!,
+    split,
     model,
     batch,
     faces: values.faces as "crop" | "detect",
@@ -159,7 +185,8 @@ async function main(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const images = listLabelledFolder(options.folder);
+  if (options.robustness) return await robustness(options);
+  const images = options.lfw ? listLfw(options.lfw, options.split) : listLabelledFolder(options.folder);
   await initDenoTf();
   const started = performance.now();
   const { results, skipped, model } = await classifyAll(images, options);
@@ -171,10 +198,16 @@ async function main(args: string[]): Promise<number> {
   console.log(`model: ${model.name} ${model.version} (${model.parameters} parameters)`);
   console.log(`data: ${options.folder}`);
   console.log(formatMetrics(metrics));
+  const rare = rareRecall(metrics);
+  if (options.lfw && rare !== null) {
+    console.log(
+      `mean recall over surprise, sadness and anger (the rarer classes LFW has): ${(100 * rare).toFixed(2)}%`,
+    );
+  }
   if (skipped.length) console.log(`\nunreadable images skipped: ${skipped.length}`);
 
   let fer2013: Metrics | undefined;
-  if (options.ferplus) {
+  if (options.ferplus && !options.lfw) {
     const original = readFer2013Labels(options.ferplus);
     const matched = results.flatMap((r, i) => {
       const label = original.get(relative(options.ferplus!, r.image.path));
@@ -194,12 +227,13 @@ async function main(args: string[]): Promise<number> {
     const report = {
       model: { name: model.name, version: model.version, parameters: model.parameters },
       data: options.folder,
-      split: options.ferplus ? options.split : undefined,
+      split: options.ferplus || options.lfw ? options.split : undefined,
       faces: options.faces,
       detector: options.faces === "detect" ? options.detector : undefined,
       flip: options.flip,
       skipped,
       ...metrics,
+      rareClassRecall: options.lfw ? rareRecall(metrics) : undefined,
       fer2013Original: fer2013,
     };
     await Deno.writeTextFile(options.json, JSON.stringify(report, null, 2) + "\n");
@@ -210,6 +244,87 @@ async function main(args: string[]): Promise<number> {
         .join(",")
     );
     await Deno.writeTextFile(options.predictions, [`path,${LABELS.join(",")}`, ...rows].join("\n") + "\n");
+  }
+  return 0;
+}
+
+/** Mean recall over surprise, sadness and anger, or null when one is absent. */
+function rareRecall(metrics: Metrics): number | null {
+  const recalls = ["surprise", "sadness", "anger"].map((c) => metrics.perClass[c]?.recall);
+  return recalls.every((r) => typeof r === "number") ? recalls.reduce((a, b) => a! + b!, 0)! / 3 : null;
+}
+
+/** One robustness row: a degradation's figures on one dataset, and the change from clean. */
+interface RobustnessRow {
+  dataset: string;
+  transform: string;
+  accuracy: number;
+  meanRecall: number;
+  accuracyDrop: number;
+  meanRecallDrop: number;
+}
+
+/** Score each dataset under every degradation, through faceInput as the product preprocesses. */
+async function robustness(options: Options): Promise<number> {
+  const sets: [string, LabelledImage[]][] = [];
+  if (options.ferplus) sets.push([`FER+ test`, listLabelledFolder(join(options.ferplus, "test"))]);
+  if (options.lfw) sets.push([`lfw_expressions valid`, listLfw(options.lfw, "valid")]);
+  await initDenoTf();
+  const model = await loadModel(options.model);
+  const size = model.info.inputSize;
+  const rows: RobustnessRow[] = [];
+  for (const [name, images] of sets) {
+    const predictions = DEGRADATIONS.map(() => [] as number[]);
+    const labels: number[] = [];
+    const progress = createProgress(images.length, `${name}, ${DEGRADATIONS.length} transforms`);
+    for (let start = 0; start < images.length; start += options.batch) {
+      const chunk = images.slice(start, start + options.batch);
+      const greys = await Promise.all(
+        chunk.map(async (im) => greyOf(await decodeImage(await Deno.readFile(im.path)))),
+      );
+      labels.push(...chunk.map((im) => im.label));
+      for (const [k, degradation] of DEGRADATIONS.entries()) {
+        const inputs = await Promise.all(
+          greys.map(async (g) => faceInput(frameOf(await degradation.apply(g)), size)),
+        );
+        const probs = await model.classify(inputs, { flip: options.flip });
+        predictions[k].push(...probs.map(argmax));
+      }
+      progress.update(Math.min(images.length, start + chunk.length));
+    }
+    progress.done();
+    const clean = computeMetrics(labels, predictions[0]);
+    for (const [k, degradation] of DEGRADATIONS.entries()) {
+      const m = computeMetrics(labels, predictions[k]);
+      rows.push({
+        dataset: name,
+        transform: degradation.name,
+        accuracy: m.accuracy,
+        meanRecall: m.meanRecall,
+        accuracyDrop: clean.accuracy - m.accuracy,
+        meanRecallDrop: clean.meanRecall - m.meanRecall,
+      });
+    }
+  }
+  model.dispose();
+  const pct = (v: number) => (100 * v).toFixed(1);
+  console.log(`model: ${model.info.name} ${model.info.version}`);
+  for (const [name] of sets) {
+    console.log(`\n${name}\n| transform | accuracy | change | mean recall | change |\n|---|---|---|---|---|`);
+    for (const r of rows.filter((r) => r.dataset === name)) {
+      const change = (
+        d: number,
+      ) => (r.transform === "clean" ? "" : `${d > 0 ? "-" : "+"}${pct(Math.abs(d))}`);
+      console.log(
+        `| ${r.transform} | ${pct(r.accuracy)} | ${change(r.accuracyDrop)} | ${pct(r.meanRecall)} | ${
+          change(r.meanRecallDrop)
+        } |`,
+      );
+    }
+  }
+  if (options.json) {
+    const report = { model: { name: model.info.name, version: model.info.version }, robustness: rows };
+    await Deno.writeTextFile(options.json, JSON.stringify(report, null, 2) + "\n");
   }
   return 0;
 }

@@ -3,7 +3,7 @@
  * tabs are on is kept in storage.session: memory only, and it survives this worker being stopped).
  */
 import { browser, type MenuClick, type Tab } from "./browser.ts";
-import type { RuntimeMessage } from "./messages.ts";
+import { fromExtensionPage, parseRuntimeMessage } from "./messages.ts";
 
 const MENU_ID = "mien-analyze";
 
@@ -11,17 +11,40 @@ async function onTabs(): Promise<number[]> {
   return ((await browser.storage.session.get("onTabs")).onTabs as number[] | undefined) ?? [];
 }
 
-/** Tokens of the tabs that are on: the content script hands its tab's to the analyzer frame. */
+/**
+ * One-use tokens: the content script of a tab that is on asks for one when it starts (each page
+ * load), hands it to its analyzer frame, and the frame spends it to claim the tab.
+ */
 async function tokens(): Promise<Record<string, string>> {
   return ((await browser.storage.session.get("tokens")).tokens as Record<string, string> | undefined) ?? {};
 }
 
+async function setToken(tabId: number, token: string | null) {
+  const all = await tokens();
+  if (token) all[tabId] = token;
+  else delete all[tabId];
+  await browser.storage.session.set({ tokens: all });
+}
+
+/** A fresh token for a tab that is on (null when it is off). */
+async function issueToken(tabId: number): Promise<string | null> {
+  if (!(await onTabs()).includes(tabId)) return null;
+  const token = crypto.randomUUID();
+  await setToken(tabId, token);
+  return token;
+}
+
+/** The tab id when `token` is that tab's current token, which is then spent; else -1. */
+async function spendToken(tabId: number, token: string): Promise<number> {
+  if (tabId < 0 || (await tokens())[tabId] !== token) return -1;
+  await setToken(tabId, null);
+  return tabId;
+}
+
 async function setOn(tabId: number, on: boolean) {
   const tabs = (await onTabs()).filter((t) => t !== tabId);
-  const all = await tokens();
-  if (on) all[tabId] ??= crypto.randomUUID();
-  else delete all[tabId];
-  await browser.storage.session.set({ onTabs: on ? [...tabs, tabId] : tabs, tokens: all });
+  await browser.storage.session.set({ onTabs: on ? [...tabs, tabId] : tabs });
+  if (!on) await setToken(tabId, null);
 }
 
 /** Turn the overlay on or off in a tab; returns whether it is on, or why it could not start. */
@@ -62,10 +85,16 @@ browser.runtime.onInstalled.addListener(async () => {
 browser.contextMenus.onClicked.addListener(analyzeImage);
 
 browser.runtime.onMessage.addListener((raw, sender) => {
-  const message = raw as RuntimeMessage;
+  const message = parseRuntimeMessage(raw);
+  if (!message || sender.id !== browser.runtime.id) return undefined;
   const tab = sender.tab?.id ?? -1;
-  if (message.type === "mien:token") return tokens().then((all) => all[tab] ?? null);
-  if (message.type === "mien:check") return tokens().then((all) => all[tab] === message.token ? tab : -1);
+  const page = fromExtensionPage(sender, browser.runtime.id);
+  // The content script of a tab's top frame asks for the token; the tab's analyzer frame spends it.
+  if (message.type === "mien:token" && !page && sender.frameId === 0) return issueToken(tab);
+  if (message.type === "mien:check" && page && /\/frame\.html$/.test(new URL(sender.url!).pathname)) {
+    return spendToken(tab, message.token);
+  }
+  if (!page) return undefined;
   if (message.type === "mien:toggle") return toggle(message.tabId, message.on);
   if (message.type === "mien:state") return onTabs().then((tabs) => tabs.includes(message.tabId));
   return undefined;

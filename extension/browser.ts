@@ -11,7 +11,9 @@ interface Event<F> {
 
 /** The sender of a runtime message. */
 export interface MessageSender {
+  id?: string;
   tab?: { id?: number };
+  frameId?: number;
   url?: string;
 }
 
@@ -31,6 +33,7 @@ export interface MenuClick {
 
 interface Browser {
   runtime: {
+    id: string;
     getURL(path: string): string;
     sendMessage<T = unknown>(message: unknown): Promise<T>;
     onMessage: Event<(message: unknown, sender: MessageSender) => Promise<unknown> | undefined>;

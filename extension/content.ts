@@ -7,10 +7,19 @@
 import { browser } from "./browser.ts";
 import type { FromFrame, OverlayFace, RuntimeMessage, ToFrame } from "./messages.ts";
 import { placeFrame, toPage } from "./overlay.ts";
-import { DEFAULT_SETTINGS, loadSettings, onSettingsChanged } from "./settings.ts";
+import { DEFAULT_SETTINGS } from "./settings.ts";
 
 /** Longest side of the frames sent for analysis (BlazeFace works at 256 anyway). */
 const MAX_SIDE = 640;
+/**
+ * The analyzer frame's URL and the origin of the document it loads, fixed now: the handshake goes to
+ * this origin only, wherever the iframe is navigated. In Chrome the URL is the per-session dynamic one
+ * (use_dynamic_url) while the document's origin stays chrome-extension://<id>.
+ */
+const FRAME_URL = browser.runtime.getURL("frame.html");
+const FRAME_ORIGIN = new URL(FRAME_URL).protocol === "chrome-extension:"
+  ? `chrome-extension://${browser.runtime.id}`
+  : new URL(FRAME_URL).origin;
 
 const STYLE = `
 .layer { position: fixed; inset: 0; pointer-events: none; z-index: 2147483647; overflow: hidden; }
@@ -35,13 +44,14 @@ interface Tracked {
 
 function createOverlay() {
   const host = document.createElement("mien-overlay");
-  const root = host.attachShadow({ mode: "open" });
+  // Closed: the page can neither read the labels nor reach the analyzer frame's element.
+  const root = host.attachShadow({ mode: "closed" });
   const style = document.createElement("style");
   style.textContent = STYLE;
   const layer = document.createElement("div");
   layer.className = "layer";
   const frame = document.createElement("iframe");
-  frame.src = browser.runtime.getURL("frame.html");
+  frame.src = FRAME_URL;
   root.append(style, layer, frame);
 
   const videos = new Map<HTMLVideoElement, Tracked>();
@@ -112,6 +122,7 @@ function createOverlay() {
 
   function onMessage(message: FromFrame) {
     if (message.type === "ready") ready = true;
+    else if (message.type === "config") fps = message.fps;
     else if (message.type === "capture") {
       capturing = message.on;
       capture = undefined;
@@ -210,8 +221,6 @@ function createOverlay() {
     clearTimeout(scanTimer);
     scanTimer = setTimeout(scan, 200);
   });
-  const settingsPromise = loadSettings().then((s) => fps = s.fps);
-  onSettingsChanged((s) => fps = s.fps);
 
   return {
     /** Add the overlay and start sampling. */
@@ -222,7 +231,7 @@ function createOverlay() {
         port = channel.port1;
         port.onmessage = (e) => onMessage(e.data as FromFrame);
         const message = { type: "mien:port", token: await token };
-        frame.contentWindow!.postMessage(message, new URL(frame.src).origin, [channel.port2]);
+        frame.contentWindow!.postMessage(message, FRAME_ORIGIN, [channel.port2]);
         scan();
       }, { once: true });
       document.documentElement.append(host);
@@ -230,7 +239,7 @@ function createOverlay() {
       addEventListener("scroll", queueRedraw, { capture: true, passive: true });
       addEventListener("resize", queueRedraw);
       document.addEventListener("fullscreenchange", onFullscreen);
-      settingsPromise.then(tick);
+      tick();
     },
     /** Remove everything and stop all work (the analyzer frame goes with it). */
     stop() {
@@ -259,8 +268,10 @@ if (!globalThis.mienOverlay) {
 }
 if (!globalThis.mienListening) {
   globalThis.mienListening = true;
-  browser.runtime.onMessage.addListener((message) => {
-    if ((message as RuntimeMessage).type !== "mien:stop") return undefined;
+  browser.runtime.onMessage.addListener((message, sender) => {
+    if (sender.id !== browser.runtime.id || (message as RuntimeMessage)?.type !== "mien:stop") {
+      return undefined;
+    }
     globalThis.mienOverlay?.stop();
     globalThis.mienOverlay = undefined;
     return Promise.resolve(true);

@@ -8,19 +8,27 @@ import { LABELS } from "../shared/labels.ts";
 import { createTracker } from "../shared/tracker.ts";
 import { browser } from "./browser.ts";
 import { createEngine, type Engine } from "./engine.ts";
-import type { FromFrame, OverlayFace, RuntimeMessage, TabStatus, ToFrame } from "./messages.ts";
+import {
+  fromExtensionPage,
+  type FromFrame,
+  type OverlayFace,
+  parseRuntimeMessage,
+  type TabStatus,
+  type ToFrame,
+} from "./messages.ts";
 import { createSession } from "./session.ts";
 import { loadSettings, onSettingsChanged, type Settings } from "./settings.ts";
 
 // The content script hands over a MessagePort and its tab's token once this page has loaded; the
-// background confirms the token belongs to this frame's tab (pages that embed this frame get nothing).
+// background confirms the token belongs to this frame's tab and spends it (one use per page load).
+// Pages that embed this frame themselves, or that navigate it, get nothing.
 let port: MessagePort | undefined;
 let tabId = -1;
 let engine: Promise<Engine> | undefined;
 let setupDone: () => void;
 const setup = new Promise<void>((resolve) => setupDone = resolve);
 globalThis.addEventListener("message", async (event) => {
-  if (event.data?.type !== "mien:port" || !event.ports[0] || port) return;
+  if (event.source !== parent || event.data?.type !== "mien:port" || !event.ports[0] || port) return;
   const offered = event.ports[0];
   const id = await browser.runtime.sendMessage<number>({
     type: "mien:check",
@@ -32,7 +40,7 @@ globalThis.addEventListener("message", async (event) => {
   engine = createEngine(settings);
   port.onmessage = (e) => onFrame(e.data as ToFrame);
   engine.then(
-    () => post({ type: "ready" }),
+    () => post({ type: "ready" }, { type: "config", fps: settings.fps }),
     (e) => status.error = `analyzer failed to load: ${e.message}`,
   );
 });
@@ -60,13 +68,14 @@ onSettingsChanged(async (next) => {
   const old = engine;
   settings = next;
   status.mode = next.mode;
+  post({ type: "config", fps: next.fps });
   if (!old) return;
   engine = createEngine(next);
   (await old).dispose();
 });
 
-function post(message: FromFrame) {
-  port?.postMessage(message);
+function post(...messages: FromFrame[]) {
+  for (const message of messages) port?.postMessage(message);
 }
 
 /** Tracked face number for a track of a video (numbers are per tab, from 1). */
@@ -177,8 +186,9 @@ async function startCapture(streamId: string) {
   post({ type: "capture", on: false });
 }
 
-browser.runtime.onMessage.addListener((raw) => {
-  const message = raw as RuntimeMessage;
+browser.runtime.onMessage.addListener((raw, sender) => {
+  const message = parseRuntimeMessage(raw);
+  if (!message || !fromExtensionPage(sender, browser.runtime.id)) return undefined;
   if (!("tabId" in message) || message.tabId !== tabId) return undefined;
   if (message.type === "mien:status") return Promise.resolve(status);
   if (message.type === "mien:session") return Promise.resolve(session.snapshot());

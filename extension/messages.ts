@@ -48,9 +48,40 @@ export type ToFrame =
   | { type: "videos"; count: number }
   | { type: "unreadable"; reason: string };
 
-/** Frame -> content script. */
+/** Frame -> content script. `config` carries only what the page side needs (never the API key). */
 export type FromFrame =
   | { type: "ready" }
+  | { type: "config"; fps: number }
   | { type: "result"; video: number; mediaTime: number; width: number; height: number; faces: OverlayFace[] }
   | { type: "unreadable"; video: number; reason: string }
   | { type: "capture"; on: boolean };
+
+const isTabId = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+
+/** A runtime message of ours with well-typed fields, or null for anything else. */
+export function parseRuntimeMessage(raw: unknown): RuntimeMessage | null {
+  if (!raw || typeof raw !== "object") return null;
+  const m = raw as Record<string, unknown>;
+  switch (m.type) {
+    case "mien:token":
+    case "mien:stop":
+      return m as RuntimeMessage;
+    case "mien:check":
+      return typeof m.token === "string" && m.token.length <= 64 ? m as RuntimeMessage : null;
+    case "mien:toggle":
+      return isTabId(m.tabId) && typeof m.on === "boolean" ? m as RuntimeMessage : null;
+    case "mien:state":
+    case "mien:status":
+    case "mien:session":
+      return isTabId(m.tabId) ? m as RuntimeMessage : null;
+    case "mien:tab-capture":
+      return isTabId(m.tabId) && typeof m.streamId === "string" ? m as RuntimeMessage : null;
+    default:
+      return null;
+  }
+}
+
+/** Whether a runtime message came from one of this extension's own pages (popup, options, frame), not a content script. */
+export function fromExtensionPage(sender: { id?: string; url?: string }, extensionId: string): boolean {
+  return sender.id === extensionId && /^(chrome|moz)-extension:\/\//.test(sender.url ?? "");
+}

@@ -47,9 +47,19 @@ export function checkSettings(s: Settings): string | null {
     } catch {
       return `"${s.apiUrl}" is not a URL`;
     }
-    if (url.protocol !== "https:" && url.protocol !== "http:") return "the Edge API URL must be http(s)";
+    if (url.protocol === "http:" && !isLoopback(url.hostname)) {
+      return "the Edge API URL must start with https:// (plain http:// only for this computer: localhost or 127.0.0.1)";
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") {
+      return "the Edge API URL must start with https://";
+    }
   }
   return null;
+}
+
+/** Whether a host name is this computer (localhost, 127.0.0.0/8, [::1]). */
+export function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || /^127(\.\d{1,3}){3}$/.test(hostname);
 }
 
 /** Call `listener` with the new settings whenever they change. */

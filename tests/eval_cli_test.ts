@@ -131,3 +131,66 @@ Deno.test({
     await Deno.remove(dir, { recursive: true });
   },
 });
+
+/** A made-up lfw_expressions layout (labels.csv with a split column) and a FER+ test folder, from the fixtures. */
+async function makeDatasets(): Promise<{ lfw: string; ferplus: string }> {
+  const lfw = await makeFolder();
+  const rows = ["path,label_idx,class,person,split"];
+  const labels: Record<string, number> = { happy: 3, neutral: 6, surprise: 0 };
+  for (const [name, idx] of Object.entries(labels)) {
+    for (let i = 0; i < 2; i++) {
+      rows.push(`${name}/img${i}.png,${idx},${name},P${i},${i ? "valid" : "train"}`);
+    }
+  }
+  await Deno.remove(`${lfw}/neutral/broken.png`);
+  await Deno.writeTextFile(`${lfw}/labels.csv`, rows.join("\n") + "\n");
+  const ferplus = await Deno.makeTempDir();
+  await Deno.rename(await makeFolder(), `${ferplus}/test`);
+  await Deno.remove(`${ferplus}/test/neutral/broken.png`);
+  return { lfw, ferplus };
+}
+
+Deno.test("eval --lfw reads the split from labels.csv and reports the rarer classes' recall", async () => {
+  const { lfw, ferplus } = await makeDatasets();
+  const r = await runCli("cli/eval.ts", ["--lfw", lfw, "--json", `${lfw}/r.json`]);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(await Deno.readTextFile(`${lfw}/r.json`));
+  assert.equal(report.count, 3); // the valid rows only
+  assert.equal(report.split, "valid");
+  assert.match(r.stdout, /images: 3/);
+  const train = await runCli("cli/eval.ts", ["--lfw", lfw, "--split", "train"]);
+  assert.match(train.stdout, /images: 3/);
+  const bad = await runCli("cli/eval.ts", ["--lfw", lfw, "--split", "test"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--split for --lfw must be valid or train/);
+  await Deno.remove(lfw, { recursive: true });
+  await Deno.remove(ferplus, { recursive: true });
+});
+
+Deno.test("eval --robustness prints one row per degradation for each dataset, clean first", async () => {
+  const { lfw, ferplus } = await makeDatasets();
+  const r = await runCli("cli/eval.ts", [
+    "--robustness",
+    "--ferplus",
+    ferplus,
+    "--lfw",
+    lfw,
+    "--json",
+    `${lfw}/r.json`,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const { DEGRADATIONS } = await import("../cli/degradations.ts");
+  const report = JSON.parse(await Deno.readTextFile(`${lfw}/r.json`));
+  assert.equal(report.robustness.length, 2 * DEGRADATIONS.length);
+  for (const dataset of ["FER+ test", "lfw_expressions valid"]) {
+    const rows = report.robustness.filter((row: { dataset: string }) => row.dataset === dataset);
+    assert.deepEqual(
+      rows.map((row: { transform: string }) => row.transform),
+      DEGRADATIONS.map((d) => d.name),
+    );
+    assert.equal(rows[0].accuracyDrop, 0);
+  }
+  assert.match(r.stdout, /\| downscale to 24 px \| [\d.]+ \|/);
+  await Deno.remove(lfw, { recursive: true });
+  await Deno.remove(ferplus, { recursive: true });
+});

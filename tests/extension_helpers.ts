@@ -125,13 +125,14 @@ export async function launch(options: { port: number; y4m?: string; userDataDir:
 /** A launched browser, as launch() returns it. */
 export type Launched = Awaited<ReturnType<typeof launch>>;
 
-/** The id of the tab showing `url`, from the service worker. */
+/** The id of the newest tab showing `url`, from the service worker. */
 export function tabId(worker: Worker, url: string): Promise<number> {
   return worker.evaluate(async (u) => {
     // deno-lint-ignore no-explicit-any
     const tabs = await (globalThis as any).chrome.tabs.query({});
     // deno-lint-ignore no-explicit-any
-    return tabs.find((t: any) => t.url === u).id;
+    // The newest such tab (ids grow), so that a tab a failed step left open is not picked.
+    return Math.max(...tabs.filter((t: any) => t.url === u).map((t: any) => t.id));
   }, url);
 }
 
@@ -144,22 +145,101 @@ export function setSettings(worker: Worker, settings: Record<string, unknown> | 
   }, settings);
 }
 
-/** Boxes the overlay draws in a page: page-coordinate rects, labels and the frame time they show. */
-export function overlayBoxes(page: Page) {
-  return page.evaluate(() =>
-    [...(document.querySelector("mien-overlay")?.shadowRoot?.querySelectorAll<HTMLElement>(".box") ?? [])]
-      .map((el) => {
-        const r = el.getBoundingClientRect();
-        return {
-          x: r.x,
-          y: r.y,
-          width: r.width,
-          height: r.height,
-          label: el.textContent ?? "",
-          mediaTime: Number(el.dataset.mediaTime),
-        };
-      })
-  );
+/** An element of the overlay: its page-viewport rect, text and the frame time it shows (boxes). */
+export interface OverlayElement {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  label: string;
+  mediaTime: number;
+}
+
+interface CdpNode {
+  nodeId: number;
+  nodeName: string;
+  children?: CdpNode[];
+  shadowRoots?: CdpNode[];
+}
+
+function findNode(node: CdpNode, name: string): CdpNode | undefined {
+  if (node.nodeName === name) return node;
+  for (const child of [...(node.children ?? []), ...(node.shadowRoots ?? [])]) {
+    const found = findNode(child, name);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Elements matching `selector` in the overlay's closed shadow root, read over the DevTools protocol
+ * (as a person sees them; the page's own scripts cannot reach them).
+ */
+export async function overlayElements(page: Page, selector = ".box"): Promise<OverlayElement[]> {
+  // The overlay redraws every frame: a node can go between two protocol calls, so read it again.
+  for (let attempt = 0;; attempt++) {
+    try {
+      return await readOverlay(page, selector);
+    } catch (error) {
+      if (attempt >= 20 || !/Could not find node|No node with given id/.test(String(error))) throw error;
+    }
+  }
+}
+
+async function readOverlay(page: Page, selector: string): Promise<OverlayElement[]> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const { root } = await cdp.send("DOM.getDocument", { depth: -1, pierce: true }) as { root: CdpNode };
+    const shadow = findNode(root, "MIEN-OVERLAY")?.shadowRoots?.[0];
+    if (!shadow) return [];
+    const { nodeIds } = await cdp.send("DOM.querySelectorAll", { nodeId: shadow.nodeId, selector });
+    const out: OverlayElement[] = [];
+    for (const nodeId of nodeIds) {
+      const box = await cdp.send("DOM.getBoxModel", { nodeId });
+      const quad = box.model.border;
+      const xs = [quad[0], quad[2], quad[4], quad[6]];
+      const ys = [quad[1], quad[3], quad[5], quad[7]];
+      const { attributes } = await cdp.send("DOM.getAttributes", { nodeId });
+      const { outerHTML } = await cdp.send("DOM.getOuterHTML", { nodeId });
+      const at = attributes.indexOf("data-media-time");
+      out.push({
+        x: Math.min(...xs),
+        y: Math.min(...ys),
+        width: Math.max(...xs) - Math.min(...xs),
+        height: Math.max(...ys) - Math.min(...ys),
+        label: outerHTML.replace(/<[^>]*>/g, ""),
+        mediaTime: at >= 0 ? Number(attributes[at + 1]) : NaN,
+      });
+    }
+    return out;
+  } finally {
+    await cdp.detach();
+  }
+}
+
+/** Boxes the overlay draws in a page: viewport rects, labels and the frame time they show. */
+export function overlayBoxes(page: Page): Promise<OverlayElement[]> {
+  return overlayElements(page, ".box");
+}
+
+/** Wait until the overlay's elements matching `selector` satisfy `ok`; returns them. */
+export async function waitForOverlay(
+  page: Page,
+  selector: string,
+  ok: (elements: OverlayElement[]) => boolean,
+  timeoutMs = 10_000,
+): Promise<OverlayElement[]> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const elements = await overlayElements(page, selector);
+    if (ok(elements)) return elements;
+    if (performance.now() > deadline) {
+      throw new Error(
+        `overlay ${selector} not as expected after ${timeoutMs} ms: ${JSON.stringify(elements)}`,
+      );
+    }
+    await page.waitForTimeout(100);
+  }
 }
 
 /** Save a screenshot of a view under SCREENSHOTS. */

@@ -31,6 +31,7 @@ import {
   tabId,
   VIDEO_PAGE,
   videoPage,
+  waitForOverlay,
 } from "./extension_helpers.ts";
 
 const HAS_CHROMIUM = existsSync(CHROMIUM);
@@ -100,6 +101,10 @@ Deno.test({
     });
     // The same site reached by its IP address is another origin: its video taints canvases.
     site.files["/foreign.html"] = videoPage(`https://127.0.0.1:${site.port}/clip.webm`);
+    // A hostile page's own frame: whatever reaches it is reported to the page.
+    site.files["/evil.html"] = `<!doctype html><script>
+      addEventListener("message", (e) => parent.postMessage({ stolen: e.data, ports: e.ports.length }, "*"));
+    </script>`;
     const b = await launch({ port: site.port, y4m: media?.y4m, userDataDir: `${dir}/profile` });
     try {
       await t.step("the bundle holds the manifest, pages, models and wasm within 5 MB", async () => {
@@ -209,11 +214,7 @@ Deno.test({
           const popup = await openPage(b.context, b.page(`popup.html?tab=${tab}`));
           const started = Date.now();
           await popup.click("#toggle");
-          await call.waitForFunction(
-            () => document.querySelector("mien-overlay")?.shadowRoot?.querySelector(".box .label"),
-            null,
-            { timeout: 30_000 },
-          );
+          await waitForOverlay(call, ".box .label", (els) => els.length > 0, 30_000);
           console.log(`  labels appeared ${Date.now() - started} ms after turning on`);
           await call.bringToFront();
           await call.waitForTimeout(1500);
@@ -226,17 +227,7 @@ Deno.test({
             await new Promise((r) => v.addEventListener("seeked", r, { once: true }));
             return v.currentTime;
           });
-          await call.waitForFunction(
-            (t) =>
-              [
-                ...(document.querySelector("mien-overlay")?.shadowRoot?.querySelectorAll<HTMLElement>(
-                  ".box",
-                ) ?? []),
-              ]
-                .some((el) => Number(el.dataset.mediaTime) === t),
-            time,
-            { timeout: 10_000 },
-          );
+          await waitForOverlay(call, ".box", (els) => els.some((el) => el.mediaTime === time));
           const boxes = (await overlayBoxes(call)).filter((x) => x.mediaTime === time);
           await screenshot(call, "overlay");
           const shot = await call.evaluate(() => {
@@ -328,15 +319,10 @@ Deno.test({
           await popup.waitForFunction(() =>
             /^2 video\(s\)/.test(document.getElementById("status")!.textContent!)
           );
-          await call.waitForFunction(
-            () => {
-              const tile = document.getElementById("tile")!.getBoundingClientRect();
-              return [...document.querySelector("mien-overlay")!.shadowRoot!.querySelectorAll(".box")]
-                .some((el) => el.getBoundingClientRect().top >= tile.top);
-            },
-            null,
-            { timeout: 10_000 },
+          const tileTop = await call.evaluate(() =>
+            document.getElementById("tile")!.getBoundingClientRect().top
           );
+          await waitForOverlay(call, ".box", (els) => els.some((el) => el.y >= tileTop));
           await call.evaluate(() => document.getElementById("tile")!.remove());
           await popup.waitForFunction(() =>
             /^1 video\(s\)/.test(document.getElementById("status")!.textContent!)
@@ -350,6 +336,102 @@ Deno.test({
             0,
           );
           assert.equal(await popup.textContent("#status"), "Off for this tab.");
+          await popup.close();
+          await call.close();
+        },
+      });
+
+      await t.step({
+        name: "a page that navigates the analyzer frame or embeds it gets no token, no port and no labels",
+        ignore: !media,
+        fn: async () => {
+          const call = await b.context.newPage();
+          await call.goto(site.url("/video.html"));
+          await call.waitForFunction(() =>
+            (document.getElementById("v") as HTMLVideoElement).currentTime > 0.2
+          );
+          // The attack: for as long as the overlay starts up, point every child frame the page can
+          // reach (window.frames, or the overlay's iframe if its shadow root were open) at the page's
+          // own document, and collect anything any frame is sent.
+          await call.evaluate(() => {
+            const w = globalThis as unknown as { stolen: unknown[]; hijacked: number };
+            w.stolen = [];
+            w.hijacked = 0;
+            addEventListener("message", (e) => e.data?.stolen !== undefined && w.stolen.push(e.data));
+            const evil = `${location.origin}/evil.html`;
+            const timer = setInterval(() => {
+              for (let i = 0; i < frames.length; i++) {
+                try {
+                  if (frames[i].location.href === evil) continue;
+                } catch { /* cross-origin: not ours yet */ }
+                frames[i].location.href = evil;
+                w.hijacked++;
+              }
+              const root = document.querySelector("mien-overlay")?.shadowRoot;
+              for (const frame of root?.querySelectorAll("iframe") ?? []) {
+                if ((frame as HTMLIFrameElement).src !== evil) {
+                  (frame as HTMLIFrameElement).src = evil;
+                  w.hijacked++;
+                }
+              }
+            }, 5);
+            setTimeout(() => clearInterval(timer), 6000);
+          });
+          const tab = await tabId(b.worker, site.url("/video.html"));
+          const popup = await openPage(b.context, b.page(`popup.html?tab=${tab}`));
+          await popup.click("#toggle");
+          await call.waitForTimeout(6000);
+          const seen = await call.evaluate(() => {
+            const w = globalThis as unknown as { stolen: unknown[]; hijacked: number };
+            return {
+              stolen: w.stolen,
+              hijacked: w.hijacked,
+              shadowVisible: document.querySelector("mien-overlay")?.shadowRoot !== null,
+            };
+          });
+          console.log(
+            `  frames the page could navigate: ${seen.hijacked}; messages it caught: ${seen.stolen.length}`,
+          );
+          assert.deepEqual(seen.stolen, [], "the page caught a message meant for the analyzer");
+          assert.equal(seen.shadowVisible, false, "the overlay's shadow root is closed to the page");
+
+          // The page embeds the analyzer frame itself (by the static URL it may know) and offers a port.
+          const rogue = await call.evaluate(async (url) => {
+            const frame = document.createElement("iframe");
+            frame.src = url;
+            document.body.append(frame);
+            await new Promise((r) => {
+              frame.onload = r;
+              frame.onerror = r;
+              setTimeout(r, 2000);
+            });
+            const channel = new MessageChannel();
+            const answer = new Promise((r) => {
+              channel.port1.onmessage = (e) => r(e.data.type);
+              setTimeout(() => r("nothing"), 3000);
+            });
+            frame.contentWindow!.postMessage({ type: "mien:port", token: "a guess" }, "*", [channel.port2]);
+            const got = await answer;
+            frame.remove();
+            return got;
+          }, b.page("frame.html"));
+          assert.equal(rogue, "nothing");
+          // Meanwhile the tab's own analysis runs untouched: its boxes, and the popup counts them.
+          const boxes = await waitForOverlay(call, ".box .label", (els) => els.length > 0, 30_000);
+          await popup.waitForFunction(() =>
+            /^1 video\(s\), [1-9]\d* face\(s\)/.test(document.getElementById("status")!.textContent!)
+          );
+          assert.ok(boxes.length >= 1);
+          await popup.click("#toggle");
+
+          // Without the attacker, the same tab works again: a fresh token for the new page.
+          await call.reload();
+          await call.waitForFunction(() =>
+            (document.getElementById("v") as HTMLVideoElement).currentTime > 0.2
+          );
+          await popup.click("#toggle");
+          await waitForOverlay(call, ".box .label", (els) => els.length > 0, 30_000);
+          await popup.click("#toggle");
           await popup.close();
           await call.close();
         },
@@ -411,9 +493,7 @@ Deno.test({
             await popup.waitForFunction(() =>
               /analysed on this device/.test(document.getElementById("status")!.textContent!)
             );
-            await call.waitForFunction(() =>
-              document.querySelector("mien-overlay")?.shadowRoot?.querySelector(".label")
-            );
+            await waitForOverlay(call, ".label", (els) => els.length > 0);
             await screenshot(popup, "popup-remote-unreachable");
             await popup.click("#toggle");
           } finally {
@@ -440,10 +520,8 @@ Deno.test({
           await popup.waitForSelector("#capture:not([hidden])", { timeout: 30_000 });
           assert.match((await popup.textContent("#problem"))!, /cannot be read/);
           await call.bringToFront();
-          assert.match(
-            await call.evaluate(() => document.querySelector("mien-overlay")!.shadowRoot!.textContent ?? ""),
-            /Mien cannot read this video/,
-          );
+          const notes = await waitForOverlay(call, ".note", (els) => els.length > 0);
+          assert.match(notes[0].label, /Mien cannot read this video/);
           assert.equal((await overlayBoxes(call)).length, 0);
           await screenshot(popup, "popup-unreadable");
           await popup.click("#toggle");
@@ -474,25 +552,33 @@ Deno.test({
         },
       });
 
-      await t.step("options page saves the mode and refuses a non-http URL", async () => {
-        const page = await openPage(b.context, b.page("options.html"));
-        await page.check("input[value=remote]");
-        await page.fill("input[name=apiUrl]", "ftp://mien.example/");
-        await page.click("button[type=submit]");
-        assert.match((await page.textContent("#saved"))!, /must be http\(s\)/);
-        await page.fill("input[name=apiUrl]", "https://mien.example/");
-        await page.click("button[type=submit]");
-        assert.equal(await page.textContent("#saved"), "Saved.");
-        await screenshot(page, "options");
-        const stored = await b.worker.evaluate(async () =>
-          // deno-lint-ignore no-explicit-any
-          (await (globalThis as any).chrome.storage.local.get("settings")).settings
-        );
-        assert.equal(stored.mode, "remote");
-        assert.equal(stored.apiUrl, "https://mien.example/");
-        await setSettings(b.worker, null);
-        await page.close();
-      });
+      await t.step(
+        "options page saves the mode and refuses non-https URLs (but http to this computer)",
+        async () => {
+          const page = await openPage(b.context, b.page("options.html"));
+          await page.check("input[value=remote]");
+          for (const url of ["ftp://mien.example/", "http://mien.example/", "http://192.168.1.5:8787"]) {
+            await page.fill("input[name=apiUrl]", url);
+            await page.click("button[type=submit]");
+            assert.match((await page.textContent("#saved"))!, /must start with https:\/\//, url);
+          }
+          await page.fill("input[name=apiUrl]", "http://127.0.0.1:8787");
+          await page.click("button[type=submit]");
+          assert.equal(await page.textContent("#saved"), "Saved.");
+          await page.fill("input[name=apiUrl]", "https://mien.example/");
+          await page.click("button[type=submit]");
+          assert.equal(await page.textContent("#saved"), "Saved.");
+          await screenshot(page, "options");
+          const stored = await b.worker.evaluate(async () =>
+            // deno-lint-ignore no-explicit-any
+            (await (globalThis as any).chrome.storage.local.get("settings")).settings
+          );
+          assert.equal(stored.mode, "remote");
+          assert.equal(stored.apiUrl, "https://mien.example/");
+          await setSettings(b.worker, null);
+          await page.close();
+        },
+      );
     } finally {
       await b.context.close();
       await site.server.shutdown();
