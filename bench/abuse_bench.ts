@@ -92,7 +92,9 @@ if (import.meta.main) {
         console.log(`  unexpected ${status} for: ${attack.name}`);
       }
     }
-    console.log(`crafted corpus: ${cases.length} cases, ${cases.length - wrong} answered as expected`);
+    console.log(
+      `crafted corpus: ${cases.length} cases, ${cases.length - wrong} answered as expected; RSS ${mb(server.rss())}`,
+    );
 
     const random = prng(20261129);
     const formats = Object.values(seeds);
@@ -104,7 +106,9 @@ if (import.meta.main) {
         }),
       );
     }
-    console.log(`fuzz: ${fuzz} mutations in ${((performance.now() - start) / 1000).toFixed(1)} s`);
+    console.log(
+      `fuzz: ${fuzz} mutations in ${((performance.now() - start) / 1000).toFixed(1)} s; RSS ${mb(server.rss())}`,
+    );
 
     const side = Math.floor(Math.sqrt(40_000_000 / 32));
     const crop = await greyPng(side);
@@ -135,7 +139,7 @@ if (import.meta.main) {
         quantile(heavyMs, 0.5).toFixed(0)
       } ms; ` +
         `/healthz meanwhile: ${health.length} polls, p50 ${quantile(health, 0.5).toFixed(1)} ms, ` +
-        `p99 ${quantile(health, 0.99).toFixed(1)} ms`,
+        `p99 ${quantile(health, 0.99).toFixed(1)} ms; RSS ${mb(server.rss())}`,
     );
 
     for (let i = 0; i < 20; i++) {

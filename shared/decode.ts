@@ -184,16 +184,21 @@ export function checkPixels(width: number, height: number, maxPixels: number, wh
   }
 }
 
-// The wasm decoders, each replaced by a fresh instance after any failure so that a fault (such as a
-// trap that leaves its memory inconsistent) never reaches the next image. Their console output
-// (libjpeg's warnings quote the input) is dropped: a client's bytes never write the server's log.
+// The wasm decoders. Each is (re)instantiated lazily, right before its next use: at first, after any
+// failure (so that a fault, such as a trap that leaves its memory inconsistent, never reaches the next
+// image), and after a large image (so that the memory it grew is garbage once the old instance is
+// dropped). Their console output (libjpeg's warnings quote the input) is dropped: a client's bytes
+// never write the server's log.
 const QUIET = { print() {}, printErr() {} };
 const WASM_DECODERS = {
-  png: { decode: decodePng, reset: () => initPng() },
-  jpeg: { decode: decodeJpeg, reset: () => initJpeg(QUIET) },
-  webp: { decode: decodeWebp, reset: () => initWebp(QUIET) },
+  png: { decode: decodePng, init: () => initPng() },
+  jpeg: { decode: decodeJpeg, init: () => initJpeg(QUIET) },
+  webp: { decode: decodeWebp, init: () => initWebp(QUIET) },
 };
-let decodersReady = false;
+const stale = new Set<keyof typeof WASM_DECODERS>(["png", "jpeg", "webp"]);
+
+/** Images over this many pixels get a fresh decoder instance next time, returning their memory. */
+const FRESH_DECODER_PIXELS = 4_000_000;
 
 /**
  * Decode PNG, JPEG, WebP or BMP bytes into an RGBA frame, under a pixel budget checked from the
@@ -204,20 +209,19 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}
   const header = readHeader(bytes);
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   checkPixels(header.width, header.height, maxPixels);
-  if (!decodersReady) {
-    Object.values(WASM_DECODERS).forEach((d) => d.reset());
-    decodersReady = true;
-  }
   let frame: Frame;
   if (header.format === "bmp") frame = decodeBmp(bytes);
   else {
-    const decoder = WASM_DECODERS[header.format];
+    const format = header.format;
+    const decoder = WASM_DECODERS[format];
+    if (stale.delete(format)) await decoder.init();
     try {
       frame = rgba(await decoder.decode(bytes.slice().buffer));
     } catch {
-      decoder.reset();
-      throw invalid(header.format, "the image data is corrupt");
+      stale.add(format);
+      throw invalid(format, "the image data is corrupt");
     }
+    if (header.width * header.height > FRESH_DECODER_PIXELS) stale.add(format);
   }
   if (frame.width !== header.width || frame.height !== header.height) {
     throw invalid(header.format, "the decoded size differs from the header");

@@ -14,9 +14,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "training"))
 
 import export_tfjs  # noqa: E402
+import import_tfjs  # noqa: E402
 import train  # noqa: E402
-from augment import augment  # noqa: E402
-from data import CLASSES, class_index, load_ferplus, load_image_folder, soft_targets  # noqa: E402
+from augment import augment, gaussian_blur, jpeg, resample, robustness, uneven_light  # noqa: E402
+from data import CLASSES, VOTE_COLUMNS, class_index, load_ferplus, load_image_folder, load_lfw, load_teacher_probs, soft_targets  # noqa: E402
 from model import MienNet  # noqa: E402
 
 FERPLUS = ROOT.parent / "shared/datasets/ferplus"
@@ -81,7 +82,156 @@ class DataTests(unittest.TestCase):
         self.assertTrue((ye == -1).any(), "no-majority images come in as soft targets")
 
 
+def write_ferplus(root, per_class=6):
+    """A made-up FER+ layout: labels.csv with votes, train/valid/test PNGs (48x48 noise)."""
+    rng = np.random.default_rng(1)
+    rows = []
+    header = ["fer2013_row", "usage", "path", "image_name", "label_idx", "majority", *VOTE_COLUMNS]
+    for usage, split in (("Training", "train"), ("PublicTest", "valid"), ("PrivateTest", "test")):
+        for c, name in enumerate(CLASSES):
+            for i in range(per_class):
+                rel = f"{split}/{name}/fer{len(rows):07d}.png"
+                (Path(root) / rel).parent.mkdir(parents=True, exist_ok=True)
+                Image.fromarray(rng.integers(0, 256, (48, 48), dtype=np.uint8), "L").save(Path(root) / rel)
+                votes = [8 if k == c else (2 if k == (c + 1) % 7 else 0) for k in range(7)]
+                rows.append([len(rows), usage, rel, Path(rel).name, c, name, *votes])
+    with open(Path(root) / "labels.csv", "w") as f:
+        f.write(",".join(header) + "\n" + "\n".join(",".join(map(str, r)) for r in rows) + "\n")
+
+
+def write_lfw(root, per_class=4):
+    """A made-up lfw_expressions layout: 128x128 grey JPEGs and labels.csv with a person-disjoint split."""
+    rng = np.random.default_rng(2)
+    lines = ["path,label_idx,class,person,split"]
+    for c, name in enumerate(CLASSES):
+        for i in range(per_class):
+            rel = f"images/{name}/P{i}_{c:04d}.jpg"
+            (Path(root) / rel).parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(rng.integers(0, 256, (128, 128), dtype=np.uint8), "L").save(Path(root) / rel, quality=95)
+            lines.append(f"{rel},{c},{name},P{i},{'valid' if i == 0 else 'train'}")
+    (Path(root) / "labels.csv").write_text("\n".join(lines) + "\n")
+
+
+def write_teachers(folder, dataset_root, name, dataset):
+    """A teacher CSV (uniform-ish probabilities) for every image listed in a dataset's labels.csv."""
+    import csv as csv_module
+
+    with open(Path(dataset_root) / "labels.csv") as f:
+        paths = [row["path"] for row in csv_module.DictReader(f)]
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    with open(Path(folder) / f"{name}_{dataset}.csv", "w") as f:
+        f.write("path," + ",".join(CLASSES) + "\n")
+        for i, p in enumerate(paths):
+            probs = np.full(7, 0.1)
+            probs[i % 7] = 0.4
+            f.write(p + "," + ",".join(f"{v:.5f}" for v in probs) + "\n")
+
+
+class TwoSourceTests(unittest.TestCase):
+    def test_lfw_loader_reads_split_and_smooths_labels(self):
+        with tempfile.TemporaryDirectory() as d:
+            write_lfw(d)
+            x, t, y, paths = load_lfw(d, "train", smoothing=0.1)
+            self.assertEqual(x.shape, (21, 48, 48))
+            self.assertEqual(len(paths), 21)
+            np.testing.assert_allclose(t.sum(1), 1, atol=1e-6)
+            self.assertTrue(np.allclose(t[np.arange(len(y)), y], 0.9))
+            vx, _, vy, _ = load_lfw(d, "valid")
+            self.assertEqual(len(vy), 7)
+            with self.assertRaisesRegex(ValueError, "use train or valid"):
+                load_lfw(d, "test")
+            with self.assertRaises(FileNotFoundError):
+                load_lfw(f"{d}/nope", "train")
+
+    def test_teacher_probs_follow_the_paths_and_name_missing_ones(self):
+        with tempfile.TemporaryDirectory() as d:
+            write_lfw(d)
+            write_teachers(f"{d}/t", d, "face-api", "lfw")
+            _, _, _, paths = load_lfw(d, "train")
+            probs = load_teacher_probs(f"{d}/t/face-api_lfw.csv", paths[::-1])
+            self.assertEqual(probs.shape, (21, 7))
+            np.testing.assert_allclose(probs.sum(1), 1, atol=1e-4)
+            with self.assertRaisesRegex(ValueError, "no probabilities for 1 images"):
+                load_teacher_probs(f"{d}/t/face-api_lfw.csv", paths + ["images/x.jpg"])
+
+    def test_smoke_run_with_both_sources_teachers_and_robustness(self):
+        with tempfile.TemporaryDirectory() as d:
+            write_ferplus(f"{d}/ferplus")
+            write_lfw(f"{d}/lfw")
+            for name in ("face-api", "mien"):
+                write_teachers(f"{d}/t", f"{d}/ferplus", name, "ferplus")
+                write_teachers(f"{d}/t", f"{d}/lfw", name, "lfw")
+            args = ["--ferplus", f"{d}/ferplus", "--lfw", f"{d}/lfw", "--teachers", "face-api:0.6,mien:0.4", "--teacher-dir", f"{d}/t"]
+            args += ["--robust", "1", "--out", f"{d}/run", "--batch", "16", "--epochs", "2", "--stages", "16:1:1,32:2:1", "--limit", "1000"]
+            self.assertEqual(train.main(args), 0)
+            log = [json.loads(line) for line in (Path(d) / "run/log.jsonl").read_text().splitlines()]
+            self.assertEqual(len(log), 2)
+            self.assertIsNotNone(log[0]["lfw"], "selection sees the LFW valid split")
+            best = torch.load(Path(d) / "run/best.pt", weights_only=False)
+            self.assertIn("score", best["valid"])
+            with self.assertRaises(SystemExit):
+                train.parse_args(["--teachers", "face-api:x"])
+
+    def test_import_of_an_exported_model_is_exact_and_trainable(self):
+        torch.manual_seed(0)
+        model = MienNet(8, [(16, 1, 1), (24, 2, 2)], stem_stride=2).eval()
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2)
+        with tempfile.TemporaryDirectory() as d:
+            g, _ = export_tfjs.build_graph(model, np.zeros(7, dtype=np.float32))
+            meta = {"name": "t", "version": "0", "architecture": model.config, "balance": {"tau": 0.0}}
+            export_tfjs.write_model(g, Path(d), meta, "float32")
+            images = export_tfjs.fixture_inputs()
+            imported, _ = import_tfjs.import_model(d, calibration_images=np.repeat(images, 8, axis=0))
+            diff = (export_tfjs.logits_of(imported, images) - export_tfjs.logits_of(model, images)).abs().max()
+            self.assertLess(float(diff), 1e-4)
+            # BN now carries real statistics: training mode on that data stays close to the function.
+            bn = imported.blocks[0].pw_bn
+            self.assertFalse(torch.allclose(bn.running_var, torch.ones_like(bn.running_var)))
+
+
 class AugmentTests(unittest.TestCase):
+    def test_jpeg_matches_libjpeg_and_grows_with_lower_quality(self):
+        rng = np.random.default_rng(3)
+        images = (np.kron(rng.integers(0, 256, (4, 12, 12)), np.ones((1, 4, 4))) + rng.normal(0, 10, (4, 48, 48))).clip(0, 255).astype(np.uint8)
+        x = torch.from_numpy(images).float().div(255).unsqueeze(1)
+        import io
+
+        for quality in (30, 75):
+            pil = []
+            for im in images:
+                buf = io.BytesIO()
+                Image.fromarray(im).save(buf, "JPEG", quality=quality)
+                pil.append(np.asarray(Image.open(buf), dtype=np.float32))
+            ours = jpeg(x, torch.full((4,), float(quality)))[:, 0].numpy() * 255
+            self.assertLess(float(np.abs(ours - np.stack(pil)).mean()), 1.0, f"quality {quality}")
+        err = [float((jpeg(x, torch.full((4,), q)) - x).abs().mean()) for q in (20.0, 50.0, 90.0)]
+        self.assertTrue(err[0] > err[1] > err[2])
+
+    def test_downscale_blur_and_light_do_what_they_say(self):
+        checker = torch.tensor([[(i + j) % 2 for j in range(48)] for i in range(48)], dtype=torch.float32).view(1, 1, 48, 48)
+        small = resample(checker, 24)
+        self.assertEqual(small.shape, checker.shape)
+        self.assertLess(float((small - 0.5).abs().max()), 1e-5, "a 1-px checkerboard averages to grey at 24 px")
+        noise = torch.rand(2, 1, 48, 48, generator=torch.Generator().manual_seed(0))
+        self.assertLess(float(gaussian_blur(noise, torch.tensor([1.0, 1.0])).var()), float(noise.var()) / 3)
+        lit = uneven_light(torch.full((1, 1, 48, 48), 0.5), torch.tensor([0.2]), torch.tensor([0.0]))
+        self.assertAlmostEqual(float(lit[0, 0, 0, 0]), 0.3, places=5)
+        self.assertAlmostEqual(float(lit[0, 0, 0, -1]), 0.7, places=5)
+
+    def test_robustness_mix_is_deterministic_in_range_and_spares_some(self):
+        x = torch.rand(64, 1, 48, 48, generator=torch.Generator().manual_seed(1))
+        a = robustness(x, torch.Generator().manual_seed(5))
+        b = robustness(x, torch.Generator().manual_seed(5))
+        self.assertTrue(torch.equal(a, b))
+        self.assertGreaterEqual(float(a.min()), 0)
+        self.assertLessEqual(float(a.max()), 1)
+        changed = (a - x).abs().flatten(1).max(1).values > 1e-6
+        self.assertTrue(0 < int(changed.sum()) < 64)
+        self.assertTrue(torch.equal(robustness(x, torch.Generator().manual_seed(5), p=0), x))
+
     def test_shape_range_and_determinism(self):
         x = torch.rand(16, 1, 48, 48)
         a = augment(x, torch.Generator().manual_seed(1))

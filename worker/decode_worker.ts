@@ -19,11 +19,12 @@ self.onmessage = async (event: MessageEvent<DecodeRequest>) => {
   const { id, bytes, maxPixels, faceSize } = event.data;
   try {
     const frame = await decodeImage(bytes, { maxPixels });
+    const pixels = frame.width * frame.height;
     if (faceSize) {
       const input = faceInput(frame, faceSize);
-      self.postMessage({ id, input }, [input.buffer]);
+      self.postMessage({ id, input, pixels }, [input.buffer]);
     } else {
-      self.postMessage({ id, frame }, [frame.data.buffer]);
+      self.postMessage({ id, frame, pixels }, [frame.data.buffer]);
     }
   } catch (error) {
     const { code, message } = error as { code?: string; message?: string };

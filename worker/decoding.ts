@@ -36,8 +36,10 @@ export interface PoolOptions {
   size?: number;
   /** A decode taking longer is abandoned (its worker terminated) with 422 decode_timeout; default 15 s. */
   timeoutMs?: number;
-  /** After decoding an image over this many pixels the worker is replaced, returning its memory; default 4 MP. */
-  recyclePixels?: number;
+  /** A worker that decoded more than this many pixels since it started is replaced once idle; default 8 MP. */
+  heavyPixels?: number;
+  /** How long such a worker must be idle first; default 2 s. */
+  idleMs?: number;
 }
 
 interface Job {
@@ -52,20 +54,27 @@ interface Job {
 
 interface Reply {
   id: number;
+  pixels?: number;
   frame?: Frame;
   input?: Float32Array;
   error?: { code?: string; message?: string };
 }
 
 /**
- * A pool of decoding workers. Each worker takes one job at a time; a worker whose job failed, timed
- * out or decoded a large image is terminated and replaced, so no decoder state or grown wasm memory
- * outlives the request that caused it.
+ * A pool of decoding workers, each taking one job at a time. Inside a worker, decodeImage gives a
+ * format a fresh wasm decoder after any failure or large image (shared/decode.ts); a worker whose job
+ * times out is terminated and replaced, and one that has decoded many pixels is replaced once it has
+ * been idle a while, so the memory those images grew goes back to the system. Workers are never torn
+ * down right after a job: ending an isolate while V8 still validates a freshly compiled wasm module
+ * aborts the whole process.
  */
 export function workerDecoder(options: PoolOptions = {}): Decoder {
   const size = options.size ?? 2;
   const timeoutMs = options.timeoutMs ?? 15_000;
-  const recyclePixels = options.recyclePixels ?? 4_000_000;
+  const heavyPixels = options.heavyPixels ?? 8_000_000;
+  const idleMs = options.idleMs ?? 2_000;
+  const decoded = new WeakMap<Worker, number>();
+  const reapers = new WeakMap<Worker, ReturnType<typeof setTimeout>>();
   const url = new URL("./decode_worker.ts", import.meta.url);
   const idle: Worker[] = [];
   const queue: Job[] = [];
@@ -83,8 +92,24 @@ export function workerDecoder(options: PoolOptions = {}): Decoder {
   };
   const pump = () => {
     while (queue.length && (idle.length || live < size) && !closed) {
-      run(idle.pop() ?? spawn(), queue.shift()!);
+      const worker = idle.pop() ?? spawn();
+      clearTimeout(reapers.get(worker));
+      run(worker, queue.shift()!);
     }
+  };
+  /** Park a worker; one that has decoded many pixels is replaced if it stays idle for idleMs. */
+  const park = (worker: Worker) => {
+    idle.push(worker);
+    if ((decoded.get(worker) ?? 0) <= heavyPixels) return;
+    reapers.set(
+      worker,
+      setTimeout(() => {
+        const at = idle.indexOf(worker);
+        if (at < 0) return;
+        idle.splice(at, 1);
+        retire(worker);
+      }, idleMs),
+    );
   };
   const run = (worker: Worker, job: Job) => {
     let settled = false;
@@ -93,7 +118,7 @@ export function workerDecoder(options: PoolOptions = {}): Decoder {
       clearTimeout(timer);
       worker.onmessage = worker.onerror = null;
       if (recycle || closed) retire(worker);
-      else idle.push(worker);
+      else park(worker);
       pump();
     };
     const timer = setTimeout(() => {
@@ -106,14 +131,10 @@ export function workerDecoder(options: PoolOptions = {}): Decoder {
     worker.onmessage = (event: MessageEvent<Reply>) => {
       const reply = event.data;
       if (settled || reply.id !== job.id) return;
-      if (reply.error) {
-        finish(true);
-        job.reject(decodeFailure(reply.error, job.field));
-        return;
-      }
-      const pixels = reply.frame ? reply.frame.width * reply.frame.height : 0;
-      finish(pixels > recyclePixels || (job.faceSize !== undefined && job.bytes.length > 1 << 20));
-      job.resolve(reply.frame ?? reply.input!);
+      decoded.set(worker, (decoded.get(worker) ?? 0) + (reply.pixels ?? 0));
+      finish(false);
+      if (reply.error) job.reject(decodeFailure(reply.error, job.field));
+      else job.resolve(reply.frame ?? reply.input!);
     };
     worker.onerror = (event) => {
       event.preventDefault();
@@ -142,7 +163,10 @@ export function workerDecoder(options: PoolOptions = {}): Decoder {
     faceInput: (bytes, maxPixels, sz, field) => submit<Float32Array>(bytes, maxPixels, field, sz),
     close() {
       closed = true;
-      for (const worker of idle.splice(0)) retire(worker);
+      for (const worker of idle.splice(0)) {
+        clearTimeout(reapers.get(worker));
+        retire(worker);
+      }
       for (const job of queue.splice(0)) {
         job.reject(new ApiError(503, "shutting_down", "the server is shutting down"));
       }
