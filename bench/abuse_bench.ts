@@ -93,7 +93,9 @@ if (import.meta.main) {
       }
     }
     console.log(
-      `crafted corpus: ${cases.length} cases, ${cases.length - wrong} answered as expected; RSS ${mb(server.rss())}`,
+      `crafted corpus: ${cases.length} cases, ${cases.length - wrong} answered as expected; RSS ${
+        mb(server.rss())
+      }`,
     );
 
     const random = prng(20261129);
@@ -107,7 +109,9 @@ if (import.meta.main) {
       );
     }
     console.log(
-      `fuzz: ${fuzz} mutations in ${((performance.now() - start) / 1000).toFixed(1)} s; RSS ${mb(server.rss())}`,
+      `fuzz: ${fuzz} mutations in ${((performance.now() - start) / 1000).toFixed(1)} s; RSS ${
+        mb(server.rss())
+      }`,
     );
 
     const side = Math.floor(Math.sqrt(40_000_000 / 32));

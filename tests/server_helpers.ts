@@ -14,46 +14,65 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Spawn `deno run <flags> worker/main.ts` with `env`; resolves once it listens. */
+/** What a deployment allows the worker: network, environment, reading the repository; no write, run or ffi. */
+export const DEPLOY_PERMISSIONS = ["--allow-net", "--allow-env", `--allow-read=${ROOT}`];
+
+/**
+ * Spawn the API on a free loopback port with `env`; resolves once it listens. By default
+ * `deno run <DEPLOY_PERMISSIONS> worker/main.ts`; `command` replaces `run <flags> <entry>` (e.g. a
+ * `deno serve` command line).
+ */
 export async function startServer(
   env: Record<string, string> = {},
-  flags: string[] = ["-A"],
-  entry = "worker/main.ts",
+  command: string[] = ["run", ...DEPLOY_PERMISSIONS, `${ROOT}worker/main.ts`],
 ): Promise<ServerProcess> {
   const child = new Deno.Command(DENO, {
-    args: ["run", ...flags, `${ROOT}${entry}`],
+    args: command,
     cwd: ROOT,
     env: { PORT: "0", ...env },
     stdout: "piped",
-    stderr: "inherit",
+    stderr: "piped",
   }).spawn();
   let exited = false;
   const status = child.status.then((s) => {
     exited = true;
     return s;
   });
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let port = 0;
+  // The listen line comes on stdout (worker/main.ts) or stderr (deno serve); both are drained to the
+  // end so the child never blocks on a full pipe, and stderr is passed on.
   let text = "";
-  const timeout = setTimeout(() => child.kill(), 60_000);
-  try {
-    while (!port) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error("the server exited before listening");
-      text += value;
+  let listening: (port: number) => void;
+  const port = new Promise<number>((resolve) => listening = resolve);
+  const drain = async (stream: ReadableStream<Uint8Array>, echo: boolean) => {
+    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+      if (echo) Deno.stderr.writeSync(new TextEncoder().encode(chunk));
+      text += chunk;
       const match = text.match(/http:\/\/[\d.]+:(\d+)/);
-      if (match) port = Number(match[1]);
+      if (match) listening(Number(match[1]));
     }
+  };
+  drain(child.stdout, false).catch(() => {});
+  drain(child.stderr, true).catch(() => {});
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("the server did not listen within 60 s")), 60_000);
+  });
+  const died = status.then((): never => {
+    throw new Error(`the server exited before listening:\n${text}`);
+  });
+  let bound: number;
+  try {
+    bound = await Promise.race([port, timeout, died]);
+  } catch (error) {
+    child.kill();
+    throw error;
   } finally {
-    clearTimeout(timeout);
+    clearTimeout(timer);
+    died.catch(() => {}); // the server's later exit is not an error
   }
-  // Keep draining stdout so the child never blocks on a full pipe.
-  (async () => {
-    while (!(await reader.read()).done);
-  })().catch(() => {});
   return {
-    base: `http://127.0.0.1:${port}`,
-    port,
+    base: `http://127.0.0.1:${bound}`,
+    port: bound,
     pid: child.pid,
     alive: () => !exited,
     rss() {
@@ -63,8 +82,12 @@ export async function startServer(
       return line ? Number(line.replace(/\D/g, "")) * 1024 : 0;
     },
     async stop() {
-      if (!exited) child.kill();
+      if (exited) return;
+      child.kill();
+      // deno serve drains open connections on SIGTERM; give it a moment, then end it.
+      const grace = setTimeout(() => !exited && child.kill("SIGKILL"), 3000);
       await status;
+      clearTimeout(grace);
     },
   };
 }

@@ -5,13 +5,16 @@ import type { FaceDetector } from "../shared/detector.ts";
 import { loadModel } from "../shared/model.ts";
 import { createApp, type DetectorName } from "./app.ts";
 import { readPageFile } from "./assets.ts";
-import { workerDecoder } from "./decoding.ts";
+import { type Decoder, inlineDecoder, workerDecoder } from "./decoding.ts";
 
-function envNumber(name: string, fallback: number): number {
+/** A number from the environment (at least `min`), or the fallback when unset. */
+function envNumber(name: string, fallback: number, min = Number.MIN_VALUE): number {
   const value = Deno.env.get(name);
   if (value === undefined || value === "") return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, not "${value}"`);
+  if (!Number.isFinite(n) || n < min) {
+    throw new Error(`${name} must be a number of at least ${min}, not "${value}"`);
+  }
   return n;
 }
 
@@ -24,8 +27,8 @@ async function readFigures(): Promise<Record<string, unknown> | null> {
   }
 }
 
-/** Load the model and the default detector, then serve. */
-export async function start() {
+/** The API app on the bundled model and the default detector, configured from the environment. */
+export async function createServerApp() {
   await initDenoTf();
   const model = await loadModel();
   const detectors = new Map<DetectorName, Promise<FaceDetector>>();
@@ -42,10 +45,25 @@ export async function start() {
     maxCrops: envNumber("MIEN_MAX_CROPS", 32),
     bodyTimeoutMs: envNumber("MIEN_BODY_TIMEOUT_MS", 10_000),
     maxWaiting: envNumber("MIEN_MAX_WAITING", 8),
-    decoder: workerDecoder({ size: envNumber("MIEN_DECODE_WORKERS", 2) }),
+    decoder: createDecoder(),
     corsOrigins: Deno.env.get("MIEN_CORS_ORIGINS")?.split(",").filter(Boolean),
     pageFile: readPageFile,
   });
+  return app;
+}
+
+/**
+ * Decoding workers where the platform has them (MIEN_DECODE_WORKERS, default 2; 0 decodes inline),
+ * inline decoding where it does not (Deno Deploy runs no Web Workers).
+ */
+function createDecoder(): Decoder {
+  const size = Math.floor(envNumber("MIEN_DECODE_WORKERS", 2, 0));
+  return size > 0 && typeof Worker === "function" ? workerDecoder({ size }) : inlineDecoder();
+}
+
+/** Load the model and the default detector, then serve on HOST:PORT. */
+export async function start() {
+  const app = await createServerApp();
   const port = Number(Deno.env.get("PORT") || 8787);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`PORT must be a port number (0 picks a free one)`);
