@@ -4,16 +4,32 @@ import { basename, extname, join } from "node:path";
 import { annotate } from "../shared/annotate.ts";
 import { decodeImage } from "../shared/decode.ts";
 import type { AnalysisResult } from "../shared/analyzer.ts";
-import { createDenoAnalyzer, detectorName } from "./deno_analyzer.ts";
+import { loadModel } from "../shared/model.ts";
+import { createDenoAnalyzer, detectorName, loadDetector } from "./deno_analyzer.ts";
+import { initDenoTf } from "./deno_tf.ts";
+import { analyzeVideoFile, type VideoJob } from "./video.ts";
 import { runCli, UsageError, writePng } from "./run_cli.ts";
 
-const HELP = `Find faces in images and estimate their expressions.
+const HELP = `Find faces in images or a video and estimate their expressions.
 
-Usage: deno task analyze [options] <image|folder>
+Usage: deno task analyze [options] <image|folder|video>
 
-Options:
+Images (png, jpg, webp, bmp):
   --json                 one JSON object per image (a line each) instead of the table
   --annotate <path>      draw boxes, labels and bars: a PNG file for one image, a folder for many
+
+Video (mp4, webm, mov, mkv, avi; decoded by ffmpeg, streamed): one row per face and analysed frame
+with time, face id (stable while the face is followed), box, label and the 7 smoothed scores.
+  --csv                  rows as CSV (the default for video)
+  --json                 rows as JSON lines
+  --out <file>           write the rows to a file instead of standard output
+  --every <n>            analyse every n-th frame (default 1: all)
+  --annotate <out.mp4>   write the video with boxes, labels and bars drawn
+  --chart <out.png>      draw each face's expression mix over time
+  --max-side <px>        analyse frames scaled to at most this side (default 640)
+  Ctrl-C stops early and keeps what was written.
+
+Both:
   --max-faces <n>        at most n faces per image (default 10)
   --min-face-size <px>   ignore faces smaller than this (default 24)
   --detector <name>      blazeface (default), blazeface-short or haar
@@ -24,6 +40,7 @@ Outputs are expression estimates from pixels, not a reading of anyone's inner st
 `;
 
 const IMAGE = /\.(png|jpe?g|webp|bmp)$/i;
+const VIDEO = /\.(mp4|m4v|webm|mov|mkv|avi)$/i;
 
 function positiveInt(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -68,6 +85,11 @@ async function main(args: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       json: { type: "boolean", default: false },
+      csv: { type: "boolean", default: false },
+      out: { type: "string" },
+      every: { type: "string" },
+      chart: { type: "string" },
+      "max-side": { type: "string" },
       annotate: { type: "string" },
       "max-faces": { type: "string" },
       "min-face-size": { type: "string" },
@@ -84,6 +106,23 @@ async function main(args: string[]): Promise<number> {
   const maxFaces = positiveInt("max-faces", values["max-faces"], 10);
   const minFaceSize = positiveInt("min-face-size", values["min-face-size"], 24);
   const detector = detectorName(values.detector!);
+  if (VIDEO.test(positionals[0])) {
+    if (values.csv && values.json) throw new UsageError("give --csv or --json, not both");
+    return await analyzeVideo(positionals[0], {
+      format: values.json ? "json" : "csv",
+      out: values.out,
+      every: positiveInt("every", values.every, 1),
+      maxSide: positiveInt("max-side", values["max-side"], 640),
+      annotate: values.annotate,
+      chart: values.chart,
+      maxFaces,
+      minFaceSize,
+      detector,
+    });
+  }
+  for (const flag of ["csv", "out", "every", "chart", "max-side"] as const) {
+    if (values[flag]) throw new UsageError(`--${flag} is for videos (mp4, webm, mov, mkv, avi)`);
+  }
   const images = listImages(positionals[0]);
   const many = images.length > 1 || Deno.statSync(positionals[0]).isDirectory;
   if (values.annotate && many) await Deno.mkdir(values.annotate, { recursive: true });
@@ -107,6 +146,51 @@ async function main(args: string[]): Promise<number> {
   }
   analyzer.dispose();
   return failures ? 1 : 0;
+}
+
+/** Analyse one video file (see HELP); rows to --out or standard output, a summary on stderr. */
+async function analyzeVideo(
+  path: string,
+  options: Omit<VideoJob, "path" | "model" | "detector" | "regionDetector" | "out"> & {
+    out?: string;
+    detector: ReturnType<typeof detectorName>;
+  },
+): Promise<number> {
+  try {
+    Deno.statSync(path);
+  } catch {
+    throw new UsageError(`no such file: ${path}`);
+  }
+  if (options.detector === "haar") {
+    throw new UsageError("video follows faces with BlazeFace; --detector haar is for images");
+  }
+  await initDenoTf();
+  const [model, detector, regionDetector] = await Promise.all([
+    loadModel(),
+    loadDetector(options.detector),
+    loadDetector("blazeface-short"),
+  ]);
+  const file = options.out
+    ? await Deno.open(options.out, { write: true, create: true, truncate: true })
+    : undefined;
+  const out = (file?.writable ?? Deno.stdout.writable).getWriter();
+  try {
+    const r = await analyzeVideoFile({ ...options, path, model, detector, regionDetector, out });
+    console.error(
+      `${path}: ${r.analysed} of ${r.frames} frames analysed (${r.videoSeconds.toFixed(1)} s of video) in ` +
+        `${r.seconds.toFixed(1)} s = ${
+          (r.videoSeconds / r.seconds).toFixed(1)
+        }x real time; ${r.faces} face(s)` +
+        (r.stopped ? "; stopped early, what was analysed is kept" : ""),
+    );
+    return r.stopped ? 130 : 0;
+  } finally {
+    if (file) await out.close();
+    else out.releaseLock();
+    model.dispose();
+    detector.dispose();
+    regionDetector.dispose();
+  }
 }
 
 if (import.meta.main) await runCli("analyze", main);

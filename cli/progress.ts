@@ -10,7 +10,8 @@ export function createProgress(total: number, label: string) {
     update(done: number) {
       const fraction = total ? done / total : 1;
       const rate = done / Math.max(1e-3, (performance.now() - start) / 1000);
-      const text = `${label} ${done}/${total} (${rate.toFixed(0)}/s)`;
+      const eta = rate > 0 && done < total ? `, ${Math.ceil((total - done) / rate)} s left` : "";
+      const text = `${label} ${done}/${total} (${rate.toFixed(0)}/s${eta})`;
       if (tty) {
         const width = 30;
         const filled = Math.round(fraction * width);

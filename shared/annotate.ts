@@ -15,7 +15,7 @@ export const LABEL_COLORS: Record<Label, Rgb> = {
 };
 
 /** The frame with a box, label, confidence and a 7-bar chart drawn for every face. */
-export function annotate(frame: Frame, result: AnalysisResult): Canvas {
+export function annotate(frame: Frame, result: Pick<AnalysisResult, "faces">): Canvas {
   const canvas = toCanvas(frame);
   const scale = Math.max(1, Math.round(Math.max(frame.width, frame.height) / 500));
   const line = 9 * scale;

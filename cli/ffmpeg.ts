@@ -1,0 +1,173 @@
+/** Video in and out through Debian's ffmpeg: probe, stream RGBA frames, encode RGBA frames. */
+import type { Frame } from "../shared/preprocess.ts";
+import { UsageError } from "./run_cli.ts";
+
+const MISSING = "ffmpeg is not installed: apt-get install -y ffmpeg (Debian/Ubuntu), then try again";
+
+/** What ffprobe says about a video's first video stream. */
+export interface VideoInfo {
+  width: number;
+  height: number;
+  fps: number;
+  durationS: number;
+}
+
+async function run(cmd: string, args: string[]) {
+  try {
+    return await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw new UsageError(MISSING);
+    throw error;
+  }
+}
+
+/** Size, frame rate and duration of a video file. */
+export async function probeVideo(path: string): Promise<VideoInfo> {
+  const out = await run("ffprobe", [
+    ...[
+      "-v",
+      "error",
+      "-select_streams",
+      "v:0",
+      "-show_entries",
+      "stream=width,height,avg_frame_rate,r_frame_rate",
+    ],
+    ...["-show_entries", "format=duration", "-of", "json", path],
+  ]);
+  if (out.code !== 0) {
+    const why = new TextDecoder().decode(out.stderr).trim().split("\n").pop();
+    throw new UsageError(`cannot read ${path} as a video: ${why}`);
+  }
+  const json = JSON.parse(new TextDecoder().decode(out.stdout));
+  const stream = json.streams?.[0];
+  if (!stream?.width) throw new UsageError(`${path} has no video stream`);
+  const rate = (text: string) => {
+    const [n, d] = String(text).split("/").map(Number);
+    return n > 0 && d > 0 ? n / d : 0;
+  };
+  return {
+    width: stream.width,
+    height: stream.height,
+    fps: rate(stream.avg_frame_rate) || rate(stream.r_frame_rate) || 30,
+    durationS: Number(json.format?.duration) || 0,
+  };
+}
+
+/** The output size for a video scaled so its longer side is at most `maxSide` (even numbers, for encoders). */
+export function scaledSize(info: VideoInfo, maxSide: number): { width: number; height: number } {
+  const scale = Math.min(1, maxSide / Math.max(info.width, info.height));
+  const even = (v: number) => Math.max(2, 2 * Math.round((v * scale) / 2));
+  return { width: even(info.width), height: even(info.height) };
+}
+
+/**
+ * The video's frames as RGBA, decoded by ffmpeg and streamed (one frame in memory at a time), scaled
+ * to `size`. Stops ffmpeg when the consumer stops early.
+ */
+export async function* readFrames(
+  path: string,
+  size: { width: number; height: number },
+): AsyncGenerator<Frame> {
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command("ffmpeg", {
+      args: [
+        ...[
+          "-v",
+          "error",
+          "-nostdin",
+          "-i",
+          path,
+          "-map",
+          "0:v:0",
+          "-vf",
+          `scale=${size.width}:${size.height}`,
+        ],
+        ...["-f", "rawvideo", "-pix_fmt", "rgba", "pipe:1"],
+      ],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw new UsageError(MISSING);
+    throw error;
+  }
+  const bytes = size.width * size.height * 4;
+  const reader = child.stdout.getReader();
+  let buffer = new Uint8Array(bytes);
+  let filled = 0;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      let offset = 0;
+      while (offset < value.length) {
+        const take = Math.min(bytes - filled, value.length - offset);
+        buffer.set(value.subarray(offset, offset + take), filled);
+        filled += take;
+        offset += take;
+        if (filled === bytes) {
+          yield { data: new Uint8ClampedArray(buffer.buffer), width: size.width, height: size.height };
+          buffer = new Uint8Array(bytes);
+          filled = 0;
+        }
+      }
+    }
+  } finally {
+    // Close our end first: ffmpeg blocked writing a frame then ends on the broken pipe (a signal alone
+    // would leave it waiting in that write).
+    await reader.cancel().catch(() => {});
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already exited
+    }
+    await child.status;
+    await child.stderr.cancel().catch(() => {});
+  }
+}
+
+/** An H.264 MP4 encoder fed RGBA frames of `size`; close() finishes the file. */
+export function videoWriter(path: string, size: { width: number; height: number }, fps: number) {
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command("ffmpeg", {
+      args: [
+        ...["-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgba", "-s", `${size.width}x${size.height}`],
+        ...[
+          "-r",
+          String(fps),
+          "-i",
+          "pipe:0",
+          "-c:v",
+          "libx264",
+          "-preset",
+          "veryfast",
+          "-pix_fmt",
+          "yuv420p",
+        ],
+        ...["-movflags", "+faststart", path],
+      ],
+      stdin: "piped",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) throw new UsageError(MISSING);
+    throw error;
+  }
+  const writer = child.stdin.getWriter();
+  return {
+    /** Append one frame. */
+    write: (frame: { data: Uint8Array | Uint8ClampedArray }) =>
+      writer.write(new Uint8Array(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength)),
+    /** Finish the file; throws with ffmpeg's message when encoding failed. */
+    async close() {
+      await writer.close();
+      const status = await child.status;
+      const err = new TextDecoder().decode((await new Response(child.stderr).arrayBuffer()) as ArrayBuffer);
+      if (!status.success) throw new Error(`ffmpeg could not write ${path}: ${err.trim()}`);
+    },
+  };
+}

@@ -1,0 +1,175 @@
+import assert from "node:assert/strict";
+import { decodeImage } from "../shared/decode.ts";
+import { hasFfmpeg } from "./extension_helpers.ts";
+import { ROOT, runCli } from "./helpers.ts";
+
+const FFMPEG = hasFfmpeg();
+if (!FFMPEG) console.warn("ffmpeg not found (apt-get install -y ffmpeg): video CLI tests are skipped");
+
+/** A `seconds`-long, 15 fps, 320x240 MP4 of a face (from a face-api demo photo) drifting right. */
+async function makeClip(dir: string, seconds = 2): Promise<string> {
+  const photo = `${ROOT}node_modules/@vladmandic/face-api/demo/sample2.jpg`;
+  const out = `${dir}/clip${seconds}.mp4`;
+  // Crop around the right-hand face, then pan the crop a little each frame.
+  const filter = `crop=600:450:1250+t*${80 / seconds}:60,scale=320:240`;
+  const r = await new Deno.Command("ffmpeg", {
+    args: [
+      "-v",
+      "error",
+      "-y",
+      "-loop",
+      "1",
+      "-i",
+      photo,
+      "-t",
+      String(seconds),
+      "-r",
+      "15",
+      "-vf",
+      filter,
+      "-pix_fmt",
+      "yuv420p",
+      out,
+    ],
+  }).output();
+  assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+  return out;
+}
+
+Deno.test({
+  name: "analyze <video>: JSON rows per face and analysed frame, an annotated copy and a timeline chart",
+  ignore: !FFMPEG,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const clip = await makeClip(dir);
+    const r = await runCli("cli/analyze.ts", [
+      clip,
+      "--json",
+      "--every",
+      "2",
+      "--annotate",
+      `${dir}/out.mp4`,
+      "--chart",
+      `${dir}/chart.png`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = r.stdout.trim().split("\n").map((line) => JSON.parse(line));
+    assert.ok(rows.length >= 12, `${rows.length} rows`);
+    assert.ok(rows.every((row) => row.frame % 2 === 0), "only every 2nd frame analysed");
+    assert.equal(new Set(rows.map((row) => row.face)).size, 1, "one face, one id");
+    for (const row of rows) {
+      assert.equal(row.scores.length, 7);
+      assert.ok(Math.abs(row.scores.reduce((a: number, b: number) => a + b, 0) - 1) < 1e-3);
+      assert.ok(row.box.width > 20 && row.timeS >= 0 && row.timeS < 2.1);
+    }
+    assert.match(r.stderr, /15 of 30 frames analysed \(2\.0 s of video\)/);
+    const probe = await new Deno.Command("ffprobe", {
+      args: [
+        "-v",
+        "error",
+        "-count_frames",
+        "-show_entries",
+        "stream=nb_read_frames,width,height",
+        "-of",
+        "csv=p=0",
+        `${dir}/out.mp4`,
+      ],
+    }).output();
+    assert.equal(new TextDecoder().decode(probe.stdout).trim(), "320,240,30");
+    const chart = await decodeImage(await Deno.readFile(`${dir}/chart.png`));
+    assert.ok(chart.width >= 600 && chart.height >= 100);
+
+    const csv = await runCli("cli/analyze.ts", [clip, "--out", `${dir}/rows.csv`]);
+    assert.equal(csv.code, 0, csv.stderr);
+    const lines = (await Deno.readTextFile(`${dir}/rows.csv`)).trim().split("\n");
+    assert.equal(
+      lines[0],
+      "time_s,frame,face,x,y,width,height,label,surprise,fear,disgust,happiness,sadness,anger,neutral",
+    );
+    assert.ok(lines.length >= 25);
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test("analyze <video>: clear errors for a missing file, bad options and non-videos", async () => {
+  let r = await runCli("cli/analyze.ts", ["/no/such/clip.mp4"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /no such file: \/no\/such\/clip\.mp4/);
+  r = await runCli("cli/analyze.ts", ["x.mp4", "--every", "0"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--every must be a positive integer/);
+  r = await runCli("cli/analyze.ts", ["x.mp4", "--csv", "--json"]);
+  assert.match(r.stderr, /--csv or --json, not both/);
+  r = await runCli("cli/analyze.ts", [
+    `${ROOT}node_modules/@vladmandic/face-api/demo/sample1.jpg`,
+    "--every",
+    "2",
+  ]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--every is for videos/);
+  if (FFMPEG) {
+    const dir = await Deno.makeTempDir();
+    await Deno.writeTextFile(`${dir}/fake.mp4`, "not a video");
+    r = await runCli("cli/analyze.ts", [`${dir}/fake.mp4`]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /cannot read .*fake\.mp4 as a video/);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "analyze <video>: Ctrl-C stops early, keeps the rows and a playable annotated video",
+  ignore: !FFMPEG,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const clip = await makeClip(dir, 60);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        `${ROOT}cli/analyze.ts`,
+        clip,
+        "--out",
+        `${dir}/rows.csv`,
+        "--annotate",
+        `${dir}/out.mp4`,
+      ],
+      cwd: ROOT,
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    // Interrupt once rows are being written.
+    for (let i = 0; i < 200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const text = await Deno.readTextFile(`${dir}/rows.csv`).catch(() => "");
+      if (text.split("\n").length > 20) break;
+    }
+    try {
+      child.kill("SIGINT");
+    } catch (error) {
+      const err = new TextDecoder().decode((await new Response(child.stderr).arrayBuffer()) as ArrayBuffer);
+      throw new Error(`the CLI ended before Ctrl-C: ${err}`, { cause: error });
+    }
+    const status = await child.status;
+    const stderr = new TextDecoder().decode((await new Response(child.stderr).arrayBuffer()) as ArrayBuffer);
+    assert.equal(status.code, 130, stderr);
+    assert.match(stderr, /stopped early, what was analysed is kept/);
+    const rows = (await Deno.readTextFile(`${dir}/rows.csv`)).trim().split("\n");
+    assert.ok(rows.length > 20 && rows.length < 900, `${rows.length} rows of a 900-frame clip`);
+    const probe = await new Deno.Command("ffprobe", {
+      args: [
+        "-v",
+        "error",
+        "-count_frames",
+        "-show_entries",
+        "stream=nb_read_frames",
+        "-of",
+        "csv=p=0",
+        `${dir}/out.mp4`,
+      ],
+    }).output();
+    const written = Number(new TextDecoder().decode(probe.stdout).trim());
+    assert.ok(written >= rows.length - 1, `annotated video has ${written} frames`);
+    await Deno.remove(dir, { recursive: true });
+  },
+});
