@@ -3,6 +3,7 @@ import { type AnalyzerOptions, createAnalyzer } from "./analyzer.ts";
 import { BLAZEFACE_FILES, createBlazeFaceDetector } from "./detect_blazeface.ts";
 import { loadModel } from "./model.ts";
 import { initTf } from "./tf.ts";
+import { createVideoAnalyzer, type VideoAnalyzerOptions } from "./video_analyzer.ts";
 
 /** Where a browser page finds the files that Mien needs (each a URL or path ending in "/"). */
 export interface WebAssets {
@@ -41,6 +42,33 @@ export async function createWebAnalyzer(
     dispose() {
       model.dispose();
       detector.dispose();
+    },
+  };
+}
+
+/**
+ * The video verb in a browser page: the expression model, full-range BlazeFace to find faces and
+ * short-range BlazeFace to follow them, all from `assets`.
+ */
+export async function createWebVideoAnalyzer(
+  assets: WebAssets,
+  options: Omit<VideoAnalyzerOptions, "model" | "detector" | "regionDetector"> = {},
+) {
+  await initTf({ wasmPaths: assets.wasm, noThreads: true });
+  const load = async (name: keyof typeof BLAZEFACE_FILES) =>
+    createBlazeFaceDetector(await tfconv.loadGraphModel(`${assets.blazeface}${BLAZEFACE_FILES[name]}`));
+  const [model, detector, regionDetector] = await Promise.all([
+    loadModel(`${assets.model}model.json`),
+    load("blazeface"),
+    load("blazeface-short"),
+  ]);
+  return {
+    ...createVideoAnalyzer({ ...options, model, detector, regionDetector }),
+    /** Free the model and the detectors. */
+    dispose() {
+      model.dispose();
+      detector.dispose();
+      regionDetector.dispose();
     },
   };
 }

@@ -12,6 +12,8 @@ import { createApp } from "../worker/app.ts";
 import { readPageFile } from "../worker/assets.ts";
 import { buildPage } from "../worker/build_page.ts";
 import { cropFrame, letterbox, y4m } from "./fake_camera.ts";
+import { CSV_HEADER } from "../shared/timeline.ts";
+import { hasFfmpeg } from "./extension_helpers.ts";
 import { ROOT } from "./helpers.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -116,6 +118,43 @@ Deno.test({
           assert.equal(await page.locator("#webcam").textContent(), "Start webcam");
         },
       );
+      await t.step({
+        name:
+          "video file: analysed in the page as it plays, timeline drawn, CSV at the end, nothing uploaded",
+        ignore: !hasFfmpeg(),
+        fn: async () => {
+          const clip = `${tmp}/clip.webm`;
+          const made = await new Deno.Command("ffmpeg", {
+            args: [
+              ...["-v", "error", "-y", "-loop", "1", "-i", SAMPLE, "-t", "3", "-r", "15"],
+              ...["-vf", "crop=600:450:1250+t*20:60,scale=480:360", "-c:v", "libvpx", "-b:v", "1M", clip],
+            ],
+          }).output();
+          assert.equal(made.code, 0, new TextDecoder().decode(made.stderr));
+          const before = requests.length;
+          await page.setInputFiles("#file", clip);
+          await page.waitForFunction("document.body.dataset.videoDone === '1'", null, { timeout: 60_000 }).catch(
+            async (error) => {
+              throw new Error(`${error.message}; status: ${await page.locator("#status").textContent()}; errors: ${errors}`);
+            },
+          );
+          const status = await page.locator("#status").textContent() ?? "";
+          assert.match(
+            status,
+            /\d+ of \d+ shown frames analysed in this page .* 1 face followed\. Nothing was uploaded\./,
+          );
+          for (const r of requests.slice(before)) assert.match(r, /^GET \/static\//);
+          assert.ok(await page.locator("#timeline").isVisible());
+          assert.ok((await faceLabels()).length >= 1);
+          await page.screenshot({ path: `${SHOTS}/page_video.png`, fullPage: true });
+          const download = page.waitForEvent("download");
+          await page.click("#csv");
+          const csv = (await Deno.readTextFile((await (await download).path())!)).trim().split("\n");
+          assert.equal(csv[0], CSV_HEADER);
+          assert.ok(csv.length >= 10, `${csv.length} CSV lines`);
+          assert.equal(new Set(csv.slice(1).map((line) => line.split(",")[2])).size, 1, "one face id");
+        },
+      });
       assert.deepEqual(errors, []);
     } finally {
       await browser.close();

@@ -1,9 +1,13 @@
 /// <reference lib="dom" />
-/** The worker's `GET /` page: a dropped photo goes to /v1/analyze; the webcam runs the shared core here. */
+/**
+ * The worker's `GET /` page: a dropped photo goes to /v1/analyze; a video file and the webcam are
+ * analysed here, with the shared core on WebAssembly (nothing is uploaded).
+ */
 import { createFrameGate } from "../../shared/frame_gate.ts";
 import { scoresRecord } from "../../shared/labels.ts";
 import { createTracker } from "../../shared/tracker.ts";
-import { createWebAnalyzer } from "../../shared/web_analyzer.ts";
+import { CSV_HEADER, csvRow, timelineChart, type TimelineRow, timelineRows } from "../../shared/timeline.ts";
+import { createWebAnalyzer, createWebVideoAnalyzer, type WebAssets } from "../../shared/web_analyzer.ts";
 import { drawFaces, listFaces, type ShownFace } from "./draw.ts";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -13,6 +17,13 @@ const status = $("status");
 const faceList = $("faces");
 const fpsLabel = $("fps");
 const webcamButton = $<HTMLButtonElement>("webcam");
+const timeline = $<HTMLCanvasElement>("timeline");
+const csvButton = $<HTMLButtonElement>("csv");
+const ASSETS: WebAssets = {
+  wasm: "/static/wasm/",
+  model: "/static/models/mien-fer/",
+  blazeface: "/static/models/blazeface/",
+};
 
 function say(message: string, isError = false) {
   status.textContent = message;
@@ -24,9 +35,124 @@ interface ApiFace {
   expression: { scores: ShownFace["scores"] };
 }
 
+let playing: HTMLVideoElement | undefined;
+
+/** Stop a video file being analysed (its timeline and CSV stay). */
+function stopVideo() {
+  playing?.pause();
+  playing = undefined;
+}
+
+/** Draw the timeline rows so far into the page's timeline canvas. */
+function showTimeline(rows: TimelineRow[], durationS: number) {
+  const chart = timelineChart(rows, durationS, 940);
+  timeline.width = chart.width;
+  timeline.height = chart.height;
+  timeline.hidden = false;
+  const pixels = new ImageData(chart.width, chart.height);
+  pixels.data.set(chart.data);
+  timeline.getContext("2d")!.putImageData(pixels, 0, 0);
+}
+
+/**
+ * Play a video file in the page and analyse its frames as they show (the video verb: faces followed
+ * between detections), drawing boxes, the face cards and the timeline as it plays; CSV at the end.
+ */
+async function analyzeVideo(file: File) {
+  stopWebcam();
+  stopVideo();
+  csvButton.hidden = true;
+  say(`Loading the model to analyse ${file.name} in this page…`);
+  const video = document.createElement("video");
+  video.muted = true;
+  video.playsInline = true;
+  video.src = URL.createObjectURL(file);
+  playing = video;
+  try {
+    const local = await createWebVideoAnalyzer(ASSETS, { maxFaces: 6 });
+    if (video.readyState < 2) {
+      await new Promise((resolve, reject) => {
+        video.onloadeddata = resolve;
+        video.onerror = () => reject(new Error("this browser cannot play the file"));
+        if (video.error) reject(new Error("this browser cannot play the file"));
+      });
+    }
+    view.width = video.videoWidth;
+    view.height = video.videoHeight;
+    const rows: TimelineRow[] = [];
+    let frames = 0;
+    let analysed = 0;
+    let busy = false;
+    let shown: ShownFace[] = [];
+    let lastChart = 0;
+    const started = performance.now();
+    const step = (_now: number, meta: { mediaTime: number }) => {
+      if (playing !== video) return;
+      frames++;
+      ctx.drawImage(video, 0, 0, view.width, view.height);
+      if (!busy) {
+        busy = true;
+        const frame = ctx.getImageData(0, 0, view.width, view.height);
+        const timeS = meta.mediaTime;
+        local.analyzeVideoFrame(frame, timeS * 1000).then((result) => {
+          analysed++;
+          rows.push(...timelineRows(result, timeS, frames));
+          shown = result.faces.map((f) => ({ box: f.box, scores: f.expression.scores }));
+          listFaces(faceList, shown);
+          document.body.dataset.videoAnalysed = String(analysed);
+          if (performance.now() - lastChart > 500) {
+            lastChart = performance.now();
+            showTimeline(rows, video.duration);
+          }
+        }).catch((e) => say(`Analysis failed: ${(e as Error).message}`, true)).finally(() => busy = false);
+      }
+      drawFaces(ctx, shown);
+      video.requestVideoFrameCallback(step);
+    };
+    video.onended = () => {
+      if (playing !== video) return;
+      playing = undefined;
+      showTimeline(rows, video.duration);
+      const seconds = (performance.now() - started) / 1000;
+      const faces = new Set(rows.map((r) => r.face)).size;
+      say(
+        `${file.name}: ${analysed} of ${frames} shown frames analysed in this page ` +
+          `(${video.duration.toFixed(1)} s of video in ${seconds.toFixed(1)} s); ${faces} face${
+            faces === 1 ? "" : "s"
+          } ` +
+          `followed. Nothing was uploaded.`,
+      );
+      csvButton.hidden = false;
+      csvButton.onclick = () => {
+        const link = document.createElement("a");
+        link.href = URL.createObjectURL(
+          new Blob([[CSV_HEADER, ...rows.map(csvRow)].join("\n") + "\n"], { type: "text/csv" }),
+        );
+        link.download = `${file.name.replace(/\.[^.]+$/, "")}-mien.csv`;
+        link.click();
+      };
+      document.body.dataset.videoDone = "1";
+      local.dispose();
+    };
+    say(`Playing ${file.name}: frames are analysed in this page as it plays; nothing is uploaded.`);
+    video.requestVideoFrameCallback(step);
+    await video.play();
+  } catch (e) {
+    stopVideo();
+    say(`Cannot analyse ${file.name}: ${(e as Error).message}`, true);
+  }
+}
+
+/** A photo goes to the API; a video is analysed here. */
+function analyzeFile(file: File) {
+  if (file.type.startsWith("video/")) analyzeVideo(file);
+  else analyzeUpload(file);
+}
+
 /** Send a photo to the API and show its faces. */
 async function analyzeUpload(file: File) {
   stopWebcam();
+  stopVideo();
   say(`Analysing ${file.name}…`);
   const headers: Record<string, string> = { "content-type": file.type || "application/octet-stream" };
   const key = $<HTMLInputElement>("key").value.trim();
@@ -71,12 +197,10 @@ function stopWebcam() {
 
 /** Open the camera and analyse its frames locally, smoothing labels per tracked face. */
 async function startWebcam() {
+  stopVideo();
   say("Starting the camera and the model (local, on WebAssembly)…");
   try {
-    analyzer ??= createWebAnalyzer(
-      { wasm: "/static/wasm/", model: "/static/models/mien-fer/", blazeface: "/static/models/blazeface/" },
-      { maxFaces: 4, detector: "blazeface-short" },
-    );
+    analyzer ??= createWebAnalyzer(ASSETS, { maxFaces: 4, detector: "blazeface-short" });
     stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
     const local = await analyzer;
     const video = document.createElement("video");
@@ -131,7 +255,7 @@ async function startWebcam() {
 
 $<HTMLInputElement>("file").addEventListener("change", (e) => {
   const file = (e.target as HTMLInputElement).files?.[0];
-  if (file) analyzeUpload(file);
+  if (file) analyzeFile(file);
 });
 const drop = $("drop");
 drop.addEventListener("dragover", (e) => {
@@ -143,6 +267,6 @@ drop.addEventListener("drop", (e) => {
   e.preventDefault();
   drop.classList.remove("over");
   const file = e.dataTransfer?.files[0];
-  if (file) analyzeUpload(file);
+  if (file) analyzeFile(file);
 });
 webcamButton.addEventListener("click", () => (running ? stopWebcam() : startWebcam()));
