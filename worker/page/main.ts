@@ -4,10 +4,8 @@
  * analysed here, with the shared core on WebAssembly (nothing is uploaded).
  */
 import { createFrameGate } from "../../shared/frame_gate.ts";
-import { scoresRecord } from "../../shared/labels.ts";
-import { createTracker } from "../../shared/tracker.ts";
 import { CSV_HEADER, csvRow, timelineChart, type TimelineRow, timelineRows } from "../../shared/timeline.ts";
-import { createWebAnalyzer, createWebVideoAnalyzer, type WebAssets } from "../../shared/web_analyzer.ts";
+import { createWebVideoAnalyzer, type WebAssets } from "../../shared/web_analyzer.ts";
 import { drawFaces, listFaces, type ShownFace } from "./draw.ts";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -183,7 +181,7 @@ async function analyzeUpload(file: File) {
   }
 }
 
-let analyzer: ReturnType<typeof createWebAnalyzer> | undefined;
+let webcamVerb: ReturnType<typeof createWebVideoAnalyzer> | undefined;
 let stream: MediaStream | undefined;
 let running = false;
 
@@ -195,14 +193,15 @@ function stopWebcam() {
   fpsLabel.textContent = "";
 }
 
-/** Open the camera and analyse its frames locally, smoothing labels per tracked face. */
+/** Open the camera and analyse its frames locally with the video verb (faces followed, labels smoothed). */
 async function startWebcam() {
   stopVideo();
   say("Starting the camera and the model (local, on WebAssembly)…");
   try {
-    analyzer ??= createWebAnalyzer(ASSETS, { maxFaces: 4, detector: "blazeface-short" });
+    webcamVerb ??= createWebVideoAnalyzer(ASSETS, { maxFaces: 4 });
     stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
-    const local = await analyzer;
+    const local = await webcamVerb;
+    local.reset();
     const video = document.createElement("video");
     video.muted = true;
     video.playsInline = true;
@@ -212,7 +211,6 @@ async function startWebcam() {
     view.height = video.videoHeight;
     running = true;
     webcamButton.textContent = "Stop webcam";
-    const tracker = createTracker({ halfLifeMs: 400 });
     const gate = createFrameGate({ maxFps: 30 });
     let shown: ShownFace[] = [];
     const done: number[] = [];
@@ -222,12 +220,8 @@ async function startWebcam() {
       ctx.drawImage(video, 0, 0, view.width, view.height);
       if (gate.tryStart(now)) {
         const frame = ctx.getImageData(0, 0, view.width, view.height);
-        local.analyze(frame).then((result) => {
-          const tracks = tracker.update(
-            result.faces.map((f) => ({ box: f.box, scores: Object.values(f.expression.scores) })),
-            performance.now(),
-          );
-          shown = tracks.map((t) => ({ box: t.box, scores: scoresRecord(t.scores) }));
+        local.analyzeVideoFrame(frame, performance.now()).then((result) => {
+          shown = result.faces.map((f) => ({ box: f.box, scores: f.expression.scores }));
           listFaces(faceList, shown);
           analysed++;
           document.body.dataset.analysed = String(analysed);
