@@ -4,6 +4,9 @@ import type { Detection } from "../shared/detector.ts";
 import { type Label, LABELS } from "../shared/labels.ts";
 import { argmax } from "../shared/metrics.ts";
 import { faceInput, type Frame } from "../shared/preprocess.ts";
+import * as tfconv from "@tensorflow/tfjs-converter";
+import { BLAZEFACE_FILES, createBlazeFaceDetector } from "../shared/detect_blazeface.ts";
+import { createVideoAnalyzer, type VideoAnalyzerOptions } from "../shared/video_analyzer.ts";
 import { createWebAnalyzer, type WebAnalyzerOptions } from "../shared/web_analyzer.ts";
 import { browser } from "./browser.ts";
 import { classifyRemote, RemoteError } from "./remote.ts";
@@ -54,16 +57,29 @@ export function cropBlobs(image: ImageData, boxes: Detection["box"][], margin: n
   }));
 }
 
+/** Where a batch of faces was classified, their probabilities, and any Edge API problem. */
+export interface Classified {
+  probs: number[][];
+  source: "local" | "remote";
+  problem?: string;
+}
+
 /**
  * Detect faces on this device and classify them here ("local") or by sending only the face crops
  * to the Edge API ("remote"); after an Edge API failure, classify locally when the settings allow
- * it, and leave the API alone for `retryMs`.
+ * it, and leave the API alone for `retryMs`. `video()` gives a video verb (faces followed between
+ * detections, short-range BlazeFace in their regions) that classifies the same way.
  */
 export async function createEngine(
   settings: Settings,
   { retryMs = 10_000, detector = "blazeface" as DetectorName } = {},
 ) {
   const analyzer = await loadAnalyzer(detector);
+  const follow = detector === "blazeface-short" ? analyzer.detector : createBlazeFaceDetector(
+    await tfconv.loadGraphModel(
+      browser.runtime.getURL(`models/blazeface/${BLAZEFACE_FILES["blazeface-short"]}`),
+    ),
+  );
   const size = analyzer.model.info.inputSize;
   const margin = analyzer.detector.cropMargin;
   let retryAt = 0;
@@ -74,44 +90,38 @@ export async function createEngine(
     return (await analyzer.model.classify(inputs)).map((p) => Array.from(p));
   }
 
+  /** Classify the detected faces of one RGBA image, here or on the Edge API (see above). */
+  async function classify(image: ImageData, detections: Detection[]): Promise<Classified> {
+    if (settings.mode === "local" || detections.length === 0) {
+      return {
+        probs: await classifyHere(image, detections),
+        source: settings.mode === "local" ? "local" : "remote",
+      };
+    }
+    if (performance.now() >= retryAt) {
+      try {
+        const crops = await cropBlobs(image, detections.map((d) => d.box), margin);
+        const probs = await classifyRemote(settings.apiUrl, settings.apiKey, crops);
+        lastProblem = undefined;
+        return { probs, source: "remote" };
+      } catch (error) {
+        if (!(error instanceof RemoteError)) throw error;
+        lastProblem = error.message;
+        retryAt = performance.now() + retryMs;
+      }
+    }
+    if (!settings.fallback) throw new RemoteError("unreachable", lastProblem ?? "Edge API unavailable");
+    return { probs: await classifyHere(image, detections), source: "local", problem: lastProblem };
+  }
+
   return {
     analyzer,
+    classify,
     /** Analyse one RGBA image. */
     async analyze(image: ImageData, { maxFaces = 10, minFaceSize = 24 } = {}): Promise<EngineResult> {
       const start = performance.now();
-      if (settings.mode === "local") {
-        const result = await analyzer.analyze(image, { maxFaces, minFaceSize });
-        return {
-          faces: result.faces.map((f) => ({
-            box: f.box,
-            score: f.score,
-            label: f.expression.label,
-            scores: LABELS.map((l) => f.expression.scores[l]),
-          })),
-          source: "local",
-          ms: performance.now() - start,
-        };
-      }
       const detections = analyzer.detector.detect(image, { maxFaces, minFaceSize });
-      let probs: number[][] | undefined;
-      let source: EngineResult["source"] = "remote";
-      if (detections.length === 0) probs = [];
-      else if (performance.now() >= retryAt) {
-        try {
-          const crops = await cropBlobs(image, detections.map((d) => d.box), margin);
-          probs = await classifyRemote(settings.apiUrl, settings.apiKey, crops);
-          lastProblem = undefined;
-        } catch (error) {
-          if (!(error instanceof RemoteError)) throw error;
-          lastProblem = error.message;
-          retryAt = performance.now() + retryMs;
-        }
-      }
-      if (!probs) {
-        if (!settings.fallback) throw new RemoteError("unreachable", lastProblem ?? "Edge API unavailable");
-        probs = await classifyHere(image, detections);
-        source = "local";
-      }
+      const { probs, source, problem } = await classify(image, detections);
       return {
         faces: detections.map((d, i) => ({
           box: d.box,
@@ -120,12 +130,34 @@ export async function createEngine(
           scores: probs[i],
         })),
         source,
-        problem: lastProblem,
+        problem,
         ms: performance.now() - start,
       };
     },
+    /**
+     * A video verb for one video: analyzeVideoFrame(image, timeMs) → followed faces; the latest frame's
+     * classification source and problem in `last`.
+     */
+    video(options: Omit<VideoAnalyzerOptions, "model" | "detector" | "regionDetector" | "classify"> = {}) {
+      const last: Omit<Classified, "probs"> = { source: settings.mode };
+      const verb = createVideoAnalyzer({
+        ...options,
+        detector: analyzer.detector,
+        regionDetector: follow,
+        classify: async (frame, detections) => {
+          const result = await classify(frame as ImageData, detections);
+          last.source = result.source;
+          last.problem = result.problem;
+          return result.probs;
+        },
+      });
+      return { ...verb, last };
+    },
     /** Free the models. */
-    dispose: () => analyzer.dispose(),
+    dispose() {
+      analyzer.dispose();
+      if (follow !== analyzer.detector) follow.dispose();
+    },
   };
 }
 

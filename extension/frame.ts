@@ -5,7 +5,6 @@
  * It keeps the tab's trackers and session (memory only: both go away with the tab).
  */
 import { LABELS } from "../shared/labels.ts";
-import { createTracker } from "../shared/tracker.ts";
 import { browser } from "./browser.ts";
 import { createEngine, type Engine } from "./engine.ts";
 import {
@@ -47,7 +46,8 @@ globalThis.addEventListener("message", async (event) => {
 
 let settings: Settings = await loadSettings();
 const session = createSession();
-const trackers = new Map<number, ReturnType<typeof createTracker>>();
+/** One video verb per video of the tab (faces followed between detections), made by the current engine. */
+const verbs = new Map<number, ReturnType<Engine["video"]>>();
 const faceNumbers = new Map<string, number>();
 const analysedAt: number[] = [];
 const blackFrames = new Map<number, number>();
@@ -71,6 +71,7 @@ onSettingsChanged(async (next) => {
   post({ type: "config", fps: next.fps });
   if (!old) return;
   engine = createEngine(next);
+  verbs.clear();
   (await old).dispose();
 });
 
@@ -111,22 +112,30 @@ async function analyse(
       post({ type: "unreadable", video, reason: status.unreadable });
     }
   } else blackFrames.delete(video);
-  const result = await (await engine!).analyze(image);
+  const current = await engine!;
+  let verb = verbs.get(video);
+  if (!verb) verbs.set(video, verb = current.video({ halfLifeMs: 500 }));
   const now = performance.now();
-  let tracker = trackers.get(video);
-  if (!tracker) trackers.set(video, tracker = createTracker({ halfLifeMs: 500 }));
-  const tracks = tracker.update(result.faces.map((f) => ({ box: f.box, scores: f.scores })), now);
-  const faces: OverlayFace[] = tracks.map((t) => {
-    const best = t.scores.indexOf(Math.max(...t.scores));
-    return { face: faceNumber(video, t.id), box: t.box, label: LABELS[best], confidence: t.scores[best] };
-  });
-  session.add(tracks.map((t) => ({ face: faceNumber(video, t.id), scores: t.scores })), Date.now());
+  const result = await verb.analyzeVideoFrame(image, now);
+  const faces: OverlayFace[] = result.faces.map((f) => ({
+    face: faceNumber(video, f.id),
+    box: f.box,
+    label: f.expression.label,
+    confidence: f.expression.scores[f.expression.label],
+  }));
+  session.add(
+    result.faces.map((f) => ({
+      face: faceNumber(video, f.id),
+      scores: LABELS.map((l) => f.expression.scores[l]),
+    })),
+    Date.now(),
+  );
   analysedAt.push(now);
   while (analysedAt.length && now - analysedAt[0] > 3000) analysedAt.shift();
   status.fps = analysedAt.length / Math.min(3, Math.max(1, (now - analysedAt[0]) / 1000));
   status.faces = faces.length;
-  status.problem = result.problem ?? null;
-  status.source = result.source;
+  status.problem = verb.last.problem ?? null;
+  status.source = verb.last.source;
   status.error = null;
   post({ type: "result", video, mediaTime, width, height, faces });
 }

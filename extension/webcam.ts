@@ -1,8 +1,6 @@
 /// <reference lib="dom" />
 /** Webcam page: the camera with live boxes, labels and the analysed frame rate. */
 import { createFrameGate } from "../shared/frame_gate.ts";
-import { LABELS } from "../shared/labels.ts";
-import { createTracker } from "../shared/tracker.ts";
 import { createEngine } from "./engine.ts";
 import { loadSettings } from "./settings.ts";
 import { $, ESTIMATE_NOTE } from "./ui.ts";
@@ -28,7 +26,8 @@ await video.play();
 const engine = await enginePromise;
 
 const gate = createFrameGate({ maxFps: 30 });
-const tracker = createTracker({ halfLifeMs: 300 });
+// The video verb: faces followed between detections, labels smoothed over 300 ms.
+const verb = engine.video({ halfLifeMs: 300, maxFaces: 4 });
 const grab = new OffscreenCanvas(1, 1);
 const grabCtx = grab.getContext("2d", { willReadFrequently: true })!;
 const ctx = canvas.getContext("2d")!;
@@ -37,14 +36,14 @@ let firstLabelMs: number | null = null;
 /** A camera frame arrived since the last analysis started. */
 let fresh = false;
 
-function draw(tracks: ReturnType<typeof tracker.update>) {
+function draw(faces: Awaited<ReturnType<typeof verb.analyzeVideoFrame>>["faces"]) {
   canvas.width = video.videoWidth;
   canvas.height = video.videoHeight;
   ctx.lineWidth = 3;
   ctx.font = "600 16px system-ui, sans-serif";
-  for (const t of tracks) {
-    const best = t.scores.indexOf(Math.max(...t.scores));
-    const text = `${LABELS[best]} ${Math.round(t.scores[best] * 100)}%`;
+  for (const t of faces) {
+    const { label, scores } = t.expression;
+    const text = `${label} ${Math.round(scores[label] * 100)}%`;
     ctx.strokeStyle = ctx.fillStyle = "#ffc400";
     ctx.strokeRect(t.box.x, t.box.y, t.box.width, t.box.height);
     ctx.fillRect(t.box.x - 1.5, t.box.y - 22, ctx.measureText(text).width + 10, 22);
@@ -63,18 +62,16 @@ async function analyse() {
       grab.height = video.videoHeight;
     }
     grabCtx.drawImage(video, 0, 0);
-    const result = await engine.analyze(grabCtx.getImageData(0, 0, grab.width, grab.height), { maxFaces: 4 });
-    const tracks = tracker.update(
-      result.faces.map((f) => ({ box: f.box, scores: f.scores })),
-      performance.now(),
-    );
+    const result = await verb.analyzeVideoFrame(grabCtx.getImageData(0, 0, grab.width, grab.height), started);
+    const tracks = result.faces;
     draw(tracks);
     if (tracks.length && firstLabelMs === null) firstLabelMs = Math.round(performance.now());
     const end = performance.now();
     done.push(end);
     while (end - done[0] > 3000) done.shift();
     const fps = done.length > 1 ? ((done.length - 1) * 1000) / (end - done[0]) : 0;
-    stats.textContent = `${fps.toFixed(1)} frames/s analysed (${result.source}), ${tracks.length} face(s)` +
+    stats.textContent =
+      `${fps.toFixed(1)} frames/s analysed (${verb.last.source}), ${tracks.length} face(s)` +
       (firstLabelMs === null ? "" : `, first label ${firstLabelMs} ms after opening`);
     Object.assign(stats.dataset, {
       fps: fps.toFixed(2),
@@ -82,7 +79,7 @@ async function analyse() {
       faces: String(tracks.length),
       firstLabelMs: String(firstLabelMs ?? ""),
     });
-    problem.textContent = result.problem ?? "";
+    problem.textContent = verb.last.problem ?? "";
   } catch (error) {
     problem.textContent = (error as Error).message;
   } finally {

@@ -15,12 +15,16 @@ import { createTracker } from "./tracker.ts";
 
 /** Options for createVideoAnalyzer. */
 export interface VideoAnalyzerOptions {
-  model: ExpressionModel;
+  /** The expression model (what classifies faces unless `classify` is given). */
+  model?: ExpressionModel;
+  /** Classify the detected faces of a frame some other way (e.g. on an Edge API); probabilities in LABELS order. */
+  classify?: (frame: Frame, detections: Detection[]) => Promise<ArrayLike<number>[]>;
   /** Finds new faces in the whole frame (full-range BlazeFace). */
   detector: FaceDetector;
   /** Re-finds a tracked face in the region around it (short-range BlazeFace); default: `detector`. */
   regionDetector?: FaceDetector;
-  /** Run the full detector at least this often, in ms, to find faces that came in (default 500). */
+  /** While following faces, run the full detector at least this often, in ms, to find faces that came in
+   * (default 500); with no face to follow it runs on every frame. */
   fullEveryMs?: number;
   /** Side of the search region around a tracked face, as a multiple of its box (default 2.2). */
   regionScale?: number;
@@ -120,7 +124,14 @@ export function createVideoAnalyzer(options: VideoAnalyzerOptions) {
     maxFaces = 10,
     minFaceSize = 24,
   } = options;
-  const size = model.info.inputSize;
+  const classify = options.classify ??
+    (model
+      ? (frame: Frame, detections: Detection[]) =>
+        model.classify(
+          detections.map((d) => faceInput(frame, model.info.inputSize, faceCrop(d.box, detector.cropMargin))),
+        )
+      : null);
+  if (!classify) throw new TypeError("createVideoAnalyzer needs a model or a classify function");
   const tracker = createTracker({ halfLifeMs, maxAgeMs: maxMissMs });
   let boxes: Box[] = [];
   let lastFull = -Infinity;
@@ -159,14 +170,15 @@ export function createVideoAnalyzer(options: VideoAnalyzerOptions) {
         cut = diff / thumb.length > cutThreshold;
       }
       previous = thumb;
-      let reason: VideoFrameResult["reason"] = boxes.length === 0 && lastFull === -Infinity
+      // With no face to follow, every frame is searched whole (a paused video sends just one).
+      let reason: VideoFrameResult["reason"] = lastFull === -Infinity
         ? "start"
         : cut
         ? "cut"
-        : timeMs - lastFull >= fullEveryMs
+        : boxes.length === 0 || timeMs - lastFull >= fullEveryMs
         ? "schedule"
         : "tracking";
-      let detections = reason === "tracking" ? (boxes.length ? followAll(frame) : []) : null;
+      let detections = reason === "tracking" ? followAll(frame) : null;
       if (detections === null) {
         if (reason === "tracking") reason = "lost";
         if (cut) tracker.reset();
@@ -174,10 +186,7 @@ export function createVideoAnalyzer(options: VideoAnalyzerOptions) {
         lastFull = timeMs;
       }
       const detected = performance.now();
-      const margin = detector.cropMargin;
-      const probs = detections.length
-        ? await model.classify(detections.map((d) => faceInput(frame, size, faceCrop(d.box, margin))))
-        : [];
+      const probs = detections.length ? await classify(frame, detections) : [];
       const classified = performance.now();
       const tracks = tracker.update(detections.map((d, i) => ({ box: d.box, scores: probs[i] })), timeMs);
       boxes = detections.map((d) => d.box);
