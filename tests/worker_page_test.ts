@@ -133,11 +133,15 @@ Deno.test({
           assert.equal(made.code, 0, new TextDecoder().decode(made.stderr));
           const before = requests.length;
           await page.setInputFiles("#file", clip);
-          await page.waitForFunction("document.body.dataset.videoDone === '1'", null, { timeout: 60_000 }).catch(
-            async (error) => {
-              throw new Error(`${error.message}; status: ${await page.locator("#status").textContent()}; errors: ${errors}`);
-            },
-          );
+          await page.waitForFunction("document.body.dataset.videoDone === '1'", null, { timeout: 60_000 })
+            .catch(
+              async (error) => {
+                throw new Error(
+                  `${error.message}; status: ${await page.locator("#status")
+                    .textContent()}; errors: ${errors}`,
+                );
+              },
+            );
           const status = await page.locator("#status").textContent() ?? "";
           assert.match(
             status,

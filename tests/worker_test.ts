@@ -58,6 +58,14 @@ Deno.test("healthz, model and openapi describe the service", async () => {
     assert.ok(doc.paths[path], path);
   }
   await expectError(await app.request("/nope"), 404, "not_found");
+  // A known route with a wrong method: 405 naming the methods it takes.
+  const wrong = await app.request("/v1/analyze", { method: "GET" });
+  assert.equal(wrong.headers.get("allow"), "POST, OPTIONS");
+  await expectError(wrong, 405, "method_not_allowed", "GET is not allowed on /v1/analyze");
+  const put = await app.request("/healthz", { method: "PUT" });
+  assert.equal(put.status, 405);
+  assert.equal(put.headers.get("allow"), "GET, OPTIONS");
+  assert.equal((await app.request("/healthz", { method: "HEAD" })).status, 200);
 });
 
 Deno.test("analyze takes a raw JPEG, multipart and base64 JSON alike", async () => {
@@ -162,6 +170,23 @@ Deno.test("explain answers PNG or JSON and checks face and class", async () => {
     await post("/v1/explain?face=40", photo, { "content-type": "image/jpeg" }),
     422,
     "no_such_face",
+  );
+  // A photo without a face says so, and what to try.
+  const blank = new Uint8Array(
+    await encodePng(
+      {
+        data: new Uint8ClampedArray(200 * 200 * 4).fill(200),
+        width: 200,
+        height: 200,
+        colorSpace: "srgb",
+      } as ImageData,
+    ),
+  );
+  await expectError(
+    await post("/v1/explain", blank, { "content-type": "image/png" }),
+    422,
+    "no_face",
+    "no face found",
   );
   await expectError(
     await post("/v1/explain?class=joy", photo, { "content-type": "image/jpeg" }),

@@ -226,11 +226,19 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
       (frame): Promise<{ input: Float32Array; box: Box | null }> => {
         if (!detector) return Promise.resolve({ input: faceInput(frame, size), box: null });
         const faces = detector.detect(frame, { maxFaces: 50 });
+        if (faces.length === 0) {
+          throw new ApiError(
+            422,
+            "no_face",
+            "no face found: faces must be at least 24 px; try a larger photo, the blazeface-short detector " +
+              "for faces near the camera, or crop=true for a photo that is already a face crop",
+          );
+        }
         if (faceIndex >= faces.length) {
           throw new ApiError(
             422,
             "no_such_face",
-            `found ${faces.length} face(s); face ${faceIndex} does not exist`,
+            `found ${faces.length} face${faces.length === 1 ? "" : "s"}; face ${faceIndex} does not exist`,
           );
         }
         const found = faces[faceIndex].box;
@@ -271,6 +279,22 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
     app.get("/static/*", (c) => serve(c.req.path.slice("/static/".length)));
   }
 
+  // A known route with a method it does not take: 405 with the methods it does take.
+  const allowed = new Map<string, Set<string>>();
+  for (const route of app.routes) {
+    if (route.method === "ALL") continue;
+    allowed.set(route.path, new Set([...(allowed.get(route.path) ?? []), route.method, "OPTIONS"]));
+  }
+  for (const [path, methods] of allowed) {
+    const allow = [...methods].join(", ");
+    app.all(path, (c) =>
+      errorResponse(
+        c,
+        new ApiError(405, "method_not_allowed", `${c.req.method} is not allowed on ${path}; use ${allow}`, {
+          allow,
+        }),
+      ));
+  }
   app.notFound((c) =>
     errorResponse(c, new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`))
   );
