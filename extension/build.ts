@@ -1,5 +1,7 @@
 /** `deno task build`: bundle extension/ + manifest.json into dist/extension/ and print its size. */
 import * as esbuild from "esbuild";
+import encodePng from "@jsquash/png/encode.js";
+import { renderIcon } from "../shared/icon.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 /** Where the unpacked extension is written. */
@@ -28,6 +30,9 @@ const ASSETS: [string, string][] = [
     `wasm/${f}`,
   ]),
 ];
+
+/** Icon sizes the manifest lists (toolbar, menus, the extensions page, the store). */
+export const ICON_SIZES = [16, 32, 48, 128];
 
 /** Bytes per kind of file in the bundle. */
 export interface BundleSizes {
@@ -95,6 +100,12 @@ export async function buildExtension(outDir = DIST): Promise<BundleSizes> {
     await Deno.copyFile(`${ROOT}${from}`, target);
   }
   await esbuild.stop();
+  await Deno.mkdir(`${outDir}icons`, { recursive: true });
+  for (const size of ICON_SIZES) {
+    const icon = renderIcon(size);
+    const png = await encodePng({ ...icon, colorSpace: "srgb" } as ImageData);
+    await Deno.writeFile(`${outDir}icons/icon-${size}.png`, new Uint8Array(png));
+  }
   return bundleSizes(outDir);
 }
 

@@ -112,6 +112,13 @@ Deno.test({
         assert.equal(manifest.background.service_worker, new URL(b.worker.url()).pathname.slice(1));
         assert.equal(manifest.manifest_version, 3);
         assert.match(manifest.content_security_policy.extension_pages, /'wasm-unsafe-eval'/);
+        // Every icon the manifest names is a PNG of its size; the toolbar gets one too.
+        for (const [size, file] of Object.entries(manifest.icons as Record<string, string>)) {
+          const icon = await decodeImage(await Deno.readFile(`${DIST}${file}`));
+          assert.equal(icon.width, Number(size), file);
+        }
+        assert.deepEqual(Object.keys(manifest.icons), ["16", "32", "48", "128"]);
+        assert.ok(manifest.action.default_icon["16"]);
         const sizes = await bundleSizes();
         assert.ok(sizes.wasm > 0 && sizes.model > 0 && sizes.js > 0);
         assert.ok(sizes.total <= 5 * 1024 * 1024, `bundle is ${sizes.total} bytes`);

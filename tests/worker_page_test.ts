@@ -75,6 +75,14 @@ Deno.test({
       const faceLabels = async () =>
         (await page.locator("#faces li .label").allTextContents()).map((s) => s.replace(/^Face \d+: /, ""));
 
+      await t.step("the page has its icon (no 404 on load)", async () => {
+        const icon = await fetch(`${base}/static/icon.png`);
+        assert.equal(icon.headers.get("content-type"), "image/png");
+        assert.equal((await decodeImage(new Uint8Array(await icon.arrayBuffer()))).width, 64);
+        assert.ok(requests.includes("GET /static/icon.png"));
+        assert.ok(!requests.some((r) => r === "GET /favicon.ico") || (await fetch(`${base}/favicon.ico`)).ok);
+      });
+
       await t.step("upload: the photo is analysed by POST /v1/analyze and drawn with its faces", async () => {
         await page.setInputFiles("#file", SAMPLE);
         await page.waitForSelector("#faces li", { timeout: 30_000 });

@@ -277,6 +277,7 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
     };
     app.get("/", () => serve("index.html"));
     app.get("/static/*", (c) => serve(c.req.path.slice("/static/".length)));
+    app.get("/favicon.ico", () => serve("icon.png"));
   }
 
   // A known route with a method it does not take: 405 with the methods it does take.

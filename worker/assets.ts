@@ -13,6 +13,7 @@ const WASM = "node_modules/@tensorflow/tfjs-backend-wasm/dist/";
 export const PAGE_FILES: Record<string, [string, string]> = {
   "index.html": ["worker/page/index.html", "text/html; charset=utf-8"],
   "page.js": ["dist/web/page.js", "text/javascript; charset=utf-8"],
+  "icon.png": ["dist/web/icon.png", "image/png"],
   "wasm/tfjs-backend-wasm-simd.wasm": [`${WASM}tfjs-backend-wasm-simd.wasm`, "application/wasm"],
   "wasm/tfjs-backend-wasm.wasm": [`${WASM}tfjs-backend-wasm.wasm`, "application/wasm"],
   "models/mien-fer/model.json": ["models/mien-fer/model.json", "application/json"],

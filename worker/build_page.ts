@@ -1,9 +1,11 @@
 /** `deno task build:web`: bundle the worker's `GET /` page script into dist/web/page.js with esbuild. */
 import * as esbuild from "esbuild";
+import encodePng from "@jsquash/png/encode.js";
+import { renderIcon } from "../shared/icon.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
-/** Bundle worker/page/main.ts (and the shared core it imports) for browsers; returns the output path. */
+/** Bundle worker/page/main.ts (and the shared core it imports) for browsers, and draw the page's icon; returns the script's path. */
 export async function buildPage({ minify = true } = {}): Promise<string> {
   const outfile = `${ROOT}dist/web/page.js`;
   try {
@@ -22,6 +24,11 @@ export async function buildPage({ minify = true } = {}): Promise<string> {
   } finally {
     await esbuild.stop();
   }
+  const icon = renderIcon(64);
+  await Deno.writeFile(
+    `${ROOT}dist/web/icon.png`,
+    new Uint8Array(await encodePng({ ...icon, colorSpace: "srgb" } as ImageData)),
+  );
   return outfile;
 }
 

@@ -22,9 +22,9 @@ self.onmessage = async (event: MessageEvent<DecodeRequest>) => {
     const pixels = frame.width * frame.height;
     if (faceSize) {
       const input = faceInput(frame, faceSize);
-      self.postMessage({ id, input, pixels }, [input.buffer]);
+      self.postMessage({ id, input, pixels }, [input.buffer as ArrayBuffer]);
     } else {
-      self.postMessage({ id, frame, pixels }, [frame.data.buffer]);
+      self.postMessage({ id, frame, pixels }, [frame.data.buffer as ArrayBuffer]);
     }
   } catch (error) {
     const { code, message } = error as { code?: string; message?: string };
