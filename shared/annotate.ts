@@ -1,18 +1,8 @@
 import type { AnalysisResult } from "./analyzer.ts";
-import { type Canvas, drawText, fillRect, type Rgb, strokeBox, textWidth, toCanvas } from "./draw.ts";
-import { type Label, LABELS } from "./labels.ts";
+import { type Canvas, drawText, fillRect, strokeBox, textWidth, toCanvas } from "./draw.ts";
+import { LABELS } from "./labels.ts";
+import { LABEL_COLORS } from "./palette.ts";
 import type { Frame } from "./preprocess.ts";
-
-/** One colour per expression, in LABELS order. */
-export const LABEL_COLORS: Record<Label, Rgb> = {
-  surprise: [255, 196, 0],
-  fear: [170, 80, 255],
-  disgust: [40, 170, 60],
-  happiness: [255, 120, 20],
-  sadness: [40, 110, 255],
-  anger: [230, 30, 30],
-  neutral: [200, 200, 200],
-};
 
 /** The frame with a box, label, confidence and a 7-bar chart drawn for every face. */
 export function annotate(frame: Frame, result: Pick<AnalysisResult, "faces">): Canvas {

@@ -1,5 +1,5 @@
 /** A video's expression timeline: rows per face and frame, their CSV form, and a chart of them. */
-import { LABEL_COLORS } from "./annotate.ts";
+import { LABEL_COLORS } from "./palette.ts";
 import { type Canvas, drawText, fillRect } from "./draw.ts";
 import { LABELS } from "./labels.ts";
 import type { VideoFrameResult } from "./video_analyzer.ts";

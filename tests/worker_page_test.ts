@@ -73,7 +73,9 @@ Deno.test({
       page.on("pageerror", (e) => errors.push(e.message));
       await page.goto(`${base}/`);
       const faceLabels = async () =>
-        (await page.locator("#faces li .label").allTextContents()).map((s) => s.replace(/^Face \d+: /, ""));
+        (await page.locator("#faces li .label").allTextContents()).map((s) =>
+          s.replace(/^Face \d+: (\w+) \d+%$/, "$1")
+        );
 
       await t.step("the page has its icon (no 404 on load)", async () => {
         const icon = await fetch(`${base}/static/icon.png`);

@@ -6,7 +6,37 @@
 import { createFrameGate } from "../../shared/frame_gate.ts";
 import { CSV_HEADER, csvRow, timelineChart, type TimelineRow, timelineRows } from "../../shared/timeline.ts";
 import { createWebVideoAnalyzer, type WebAssets } from "../../shared/web_analyzer.ts";
-import { drawFaces, listFaces, type ShownFace } from "./draw.ts";
+import type { Label } from "../../shared/labels.ts";
+import type { Box } from "../../shared/preprocess.ts";
+import {
+  drawFaceBoxes,
+  faceCard,
+  numberFaces,
+  useResultStyles,
+  type ViewFace,
+} from "../../shared/result_view.ts";
+
+/** A face before numbering: its box and scores. */
+type ShownFace = { box: Box; scores: Record<Label, number> };
+
+useResultStyles();
+
+/** Draw the numbered faces on the view and list their cards (same numbers, left to right). */
+function show(faces: ViewFace[]) {
+  drawFaceBoxes(ctx, faces, view.width / Math.max(1, view.getBoundingClientRect().width));
+}
+
+function listFaces(list: HTMLElement, faces: ViewFace[]) {
+  list.replaceChildren(...faces.map(faceCard));
+}
+
+/** Remove the shown picture, cards and timeline (a new upload, a failure, the webcam stopped). */
+function clearResult() {
+  view.width = view.height = 0;
+  faceList.replaceChildren();
+  timeline.hidden = true;
+  csvButton.hidden = true;
+}
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const view = $<HTMLCanvasElement>("view");
@@ -81,7 +111,7 @@ async function analyzeVideo(file: File) {
     let frames = 0;
     let analysed = 0;
     let busy = false;
-    let shown: ShownFace[] = [];
+    let shown: ViewFace[] = [];
     let lastChart = 0;
     const started = performance.now();
     const step = (_now: number, meta: { mediaTime: number }) => {
@@ -95,7 +125,7 @@ async function analyzeVideo(file: File) {
         local.analyzeVideoFrame(frame, timeS * 1000).then((result) => {
           analysed++;
           rows.push(...timelineRows(result, timeS, frames));
-          shown = result.faces.map((f) => ({ box: f.box, scores: f.expression.scores }));
+          shown = numberFaces(result.faces.map((f) => ({ box: f.box, scores: f.expression.scores })));
           listFaces(faceList, shown);
           document.body.dataset.videoAnalysed = String(analysed);
           if (performance.now() - lastChart > 500) {
@@ -104,7 +134,7 @@ async function analyzeVideo(file: File) {
           }
         }).catch((e) => say(`Analysis failed: ${(e as Error).message}`, true)).finally(() => busy = false);
       }
-      drawFaces(ctx, shown);
+      show(shown);
       video.requestVideoFrameCallback(step);
     };
     video.onended = () => {
@@ -162,21 +192,29 @@ async function analyzeUpload(file: File) {
     ]);
     const body = await response.json();
     if (!response.ok) {
+      clearResult();
       say(`The server refused the photo: ${body.error?.message ?? response.statusText}`, true);
       return;
     }
-    const faces: ShownFace[] = body.faces.map((f: ApiFace) => ({ box: f.box, scores: f.expression.scores }));
+    const faces = numberFaces<ShownFace>(
+      body.faces.map((f: ApiFace) => ({ box: f.box, scores: f.expression.scores })),
+    );
     if (bitmap) {
       view.width = bitmap.width;
       view.height = bitmap.height;
       ctx.drawImage(bitmap, 0, 0);
-      drawFaces(ctx, faces);
+      show(faces);
     }
     listFaces(faceList, faces);
     say(
-      `${faces.length} face${faces.length === 1 ? "" : "s"} found in ${Math.round(body.timings.totalMs)} ms.`,
+      faces.length
+        ? `${faces.length} face${faces.length === 1 ? "" : "s"} found in ${
+          Math.round(body.timings.totalMs)
+        } ms.`
+        : "No face found: faces must be at least 24 px and turned to the camera; try a larger or closer photo.",
     );
   } catch (e) {
+    clearResult();
     say(`Could not reach the API: ${(e as Error).message}`, true);
   }
 }
@@ -186,6 +224,10 @@ let stream: MediaStream | undefined;
 let running = false;
 
 function stopWebcam() {
+  if (running) {
+    clearResult();
+    say("");
+  }
   running = false;
   stream?.getTracks().forEach((t) => t.stop());
   stream = undefined;
@@ -212,7 +254,7 @@ async function startWebcam() {
     running = true;
     webcamButton.textContent = "Stop webcam";
     const gate = createFrameGate({ maxFps: 30 });
-    let shown: ShownFace[] = [];
+    let shown: ViewFace[] = [];
     const done: number[] = [];
     let analysed = 0;
     const loop = (now: number) => {
@@ -221,7 +263,7 @@ async function startWebcam() {
       if (gate.tryStart(now)) {
         const frame = ctx.getImageData(0, 0, view.width, view.height);
         local.analyzeVideoFrame(frame, performance.now()).then((result) => {
-          shown = result.faces.map((f) => ({ box: f.box, scores: f.expression.scores }));
+          shown = numberFaces(result.faces.map((f) => ({ box: f.box, scores: f.expression.scores })));
           listFaces(faceList, shown);
           analysed++;
           document.body.dataset.analysed = String(analysed);
@@ -231,7 +273,7 @@ async function startWebcam() {
           fpsLabel.textContent = `${done.length} analysed frames/s`;
         }).catch((e) => say(`Analysis failed: ${(e as Error).message}`, true)).finally(() => gate.finish());
       }
-      drawFaces(ctx, shown);
+      show(shown);
       nextFrame(loop);
     };
     // One step per new camera frame where the browser can tell (else per display frame).
