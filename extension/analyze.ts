@@ -9,7 +9,15 @@ import { faceInput } from "../shared/preprocess.ts";
 import { browser } from "./browser.ts";
 import { createEngine, type EngineResult } from "./engine.ts";
 import { loadSettings } from "./settings.ts";
-import { $, classBars, ESTIMATE_NOTE } from "./ui.ts";
+import { scoresRecord } from "../shared/labels.ts";
+import {
+  drawFaceBoxes,
+  faceCard,
+  numberFaces,
+  useResultStyles,
+  type ViewFace,
+} from "../shared/result_view.ts";
+import { $, ESTIMATE_NOTE } from "./ui.ts";
 
 const src = new URLSearchParams(location.search).get("src") ?? "";
 const canvas = $<HTMLCanvasElement>("image");
@@ -43,47 +51,47 @@ async function fetchImage(url: string): Promise<ImageData> {
   return ctx.getImageData(0, 0, off.width, off.height);
 }
 
-function drawResult(image: ImageData, result: EngineResult) {
+/** The image with each face's numbered box and tag, at a readable size however the page scales it. */
+function drawResult(image: ImageData, faces: ViewFace[]) {
   canvas.width = image.width;
   canvas.height = image.height;
   const ctx = canvas.getContext("2d")!;
   ctx.putImageData(image, 0, 0);
-  const line = Math.max(2, Math.round(Math.max(image.width, image.height) / 300));
-  ctx.lineWidth = line;
-  ctx.font = `600 ${line * 7}px system-ui, sans-serif`;
-  result.faces.forEach((f, i) => {
-    const text = `${i + 1}: ${f.label}`;
-    ctx.strokeStyle = ctx.fillStyle = "#ffc400";
-    ctx.strokeRect(f.box.x, f.box.y, f.box.width, f.box.height);
-    ctx.fillRect(f.box.x - line / 2, f.box.y - line * 9, ctx.measureText(text).width + line * 3, line * 9);
-    ctx.fillStyle = "#111";
-    ctx.fillText(text, f.box.x + line, f.box.y - line * 2);
-  });
+  drawFaceBoxes(ctx, faces, image.width / Math.max(1, canvas.getBoundingClientRect().width));
 }
 
 async function showExplanation(
   engine: Awaited<ReturnType<typeof createEngine>>,
   image: ImageData,
-  result: EngineResult,
-  index: number,
+  face: ViewFace,
+  button: HTMLButtonElement,
 ) {
+  const view = $("explainView");
+  if (!view.hidden && view.dataset.face === String(face.number)) {
+    view.hidden = true;
+    button.textContent = "Show feature maps";
+    return;
+  }
+  document.querySelectorAll<HTMLButtonElement>(".mien-card button").forEach((b) =>
+    b.textContent = "Show feature maps"
+  );
   const { model, detector } = engine.analyzer;
-  const face = result.faces[index];
   const input = faceInput(image, model.info.inputSize, faceCrop(face.box, detector.cropMargin));
   const picture = renderExplanation(await explainFace(model, input));
-  const view = $<HTMLCanvasElement>("explain");
-  view.width = picture.width;
-  view.height = picture.height;
-  view.getContext("2d")!.putImageData(
+  const shown = $<HTMLCanvasElement>("explain");
+  shown.width = picture.width;
+  shown.height = picture.height;
+  shown.getContext("2d")!.putImageData(
     new ImageData(new Uint8ClampedArray(picture.data), picture.width, picture.height),
     0,
     0,
   );
-  $("explainTitle").textContent = `Face ${
-    index + 1
-  }: feature maps of every block and Grad-CAM (computed on this device)`;
-  $("explainView").hidden = false;
-  $("explainView").scrollIntoView();
+  $("explainTitle").textContent =
+    `Face ${face.number}: feature maps of every block and Grad-CAM (computed on this device)`;
+  view.dataset.face = String(face.number);
+  view.hidden = false;
+  button.textContent = "Hide feature maps";
+  view.scrollIntoView();
 }
 
 try {
@@ -91,22 +99,24 @@ try {
   const [image, engine] = await Promise.all([fetchImage(src), loadSettings().then((s) => createEngine(s))]);
   status.textContent = "Analysing…";
   const result = await engine.analyze(image, { maxFaces: 20 });
-  drawResult(image, result);
+  const faces = numberFaces(result.faces.map((f) => ({ box: f.box, scores: scoresRecord(f.scores) })));
+  useResultStyles();
+  drawResult(image, faces);
   const where = result.source === "remote" ? "by the Edge API (face crops only)" : "on this device";
-  status.textContent = `${result.faces.length} face(s), classified ${where} in ${Math.round(result.ms)} ms.`;
+  status.textContent = faces.length
+    ? `${faces.length} face${faces.length === 1 ? "" : "s"}, classified ${where} in ${
+      Math.round(result.ms)
+    } ms.`
+    : "No face found: faces must be at least 24 px and turned to the camera; try a larger image of the face.";
   if (result.problem) $("problem").textContent = `${result.problem}; classified on this device instead.`;
-  const list = $("faces");
-  result.faces.forEach((face, i) => {
-    const card = document.createElement("div");
-    card.className = "face";
-    const title = document.createElement("h3");
-    title.textContent = `Face ${i + 1}: ${face.label} (${Math.round(Math.max(...face.scores) * 100)}%)`;
+  $("faces").replaceChildren(...faces.map((face) => {
+    const card = faceCard(face);
     const button = document.createElement("button");
     button.textContent = "Show feature maps";
-    button.addEventListener("click", () => showExplanation(engine, image, result, i));
-    card.append(title, classBars(face.scores), button);
-    list.append(card);
-  });
+    button.addEventListener("click", () => showExplanation(engine, image, face, button));
+    card.append(button);
+    return card;
+  }));
 } catch (error) {
   status.textContent = "";
   $("problem").textContent = (error as Error).message;

@@ -4,6 +4,8 @@
  * sends downscaled frames to the tab's analyzer frame as ImageBitmaps, and draws each tracked
  * face's box and label over its video. Turning off removes every element and stops all work.
  */
+import type { Label } from "../shared/labels.ts";
+import { css, LABEL_COLORS, textOn } from "../shared/palette.ts";
 import { browser } from "./browser.ts";
 import type { FromFrame, OverlayFace, RuntimeMessage, ToFrame } from "./messages.ts";
 import { placeFrame, toPage } from "./overlay.ts";
@@ -23,8 +25,8 @@ const FRAME_ORIGIN = new URL(FRAME_URL).protocol === "chrome-extension:"
 
 const STYLE = `
 .layer { position: fixed; inset: 0; pointer-events: none; z-index: 2147483647; overflow: hidden; }
-.box { position: fixed; border: 2px solid #ffc400; border-radius: 4px; box-sizing: border-box; }
-.label { position: absolute; left: -2px; bottom: 100%; background: #ffc400; color: #111;
+.box { position: fixed; border: 2px solid; border-radius: 4px; box-sizing: border-box; }
+.label { position: absolute; left: -2px; bottom: 100%;
   font: 600 12px/1.4 system-ui, sans-serif; padding: 0 5px; border-radius: 3px 3px 0 0; white-space: nowrap; }
 .note { position: fixed; background: rgba(0,0,0,.75); color: #fff; font: 12px system-ui, sans-serif;
   padding: 3px 6px; border-radius: 3px; }
@@ -159,9 +161,13 @@ function createOverlay() {
       });
       el.dataset.face = String(face.face);
       el.dataset.mediaTime = String(mediaTime);
+      const color = LABEL_COLORS[face.label as Label] ?? LABEL_COLORS.neutral;
+      el.style.borderColor = css(color);
       const label = document.createElement("div");
       label.className = "label";
-      label.textContent = `${face.label} ${Math.round(face.confidence * 100)}%`;
+      label.style.background = css(color);
+      label.style.color = css(textOn(color));
+      label.textContent = `${face.face} · ${face.label} ${Math.round(face.confidence * 100)}%`;
       el.append(label);
       layer.append(el);
     }

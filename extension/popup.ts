@@ -4,7 +4,8 @@ import { LABELS } from "../shared/labels.ts";
 import { browser, tabCapture } from "./browser.ts";
 import type { TabStatus } from "./messages.ts";
 import { binMeans, sessionCsv, type SessionFaces } from "./session.ts";
-import { $, CLASS_COLORS, download, ESTIMATE_NOTE } from "./ui.ts";
+import { css, LABEL_COLOR_LIST } from "../shared/palette.ts";
+import { $, download, ESTIMATE_NOTE } from "./ui.ts";
 
 const BINS = 30;
 
@@ -27,7 +28,9 @@ let captureError: string | null = null;
 $("note").textContent = ESTIMATE_NOTE;
 $("legend").append(...LABELS.map((label, i) => {
   const item = document.createElement("span");
-  item.innerHTML = `<i style="background:${CLASS_COLORS[i]}"></i>`;
+  const swatch = document.createElement("i");
+  swatch.style.background = css(LABEL_COLOR_LIST[i]);
+  item.append(swatch);
   item.append(label);
   return item;
 }));
@@ -77,7 +80,7 @@ function drawChart(canvas: HTMLCanvasElement, samples: SessionFaces["faces"][num
     let y = canvas.height;
     mean.forEach((p, k) => {
       const h = p * canvas.height;
-      ctx.fillStyle = CLASS_COLORS[k];
+      ctx.fillStyle = css(LABEL_COLOR_LIST[k]);
       ctx.fillRect(bin * w, y - h, w - 1, h);
       y -= h;
     });

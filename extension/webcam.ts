@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 /** Webcam page: the camera with live boxes, labels and the analysed frame rate. */
 import { createFrameGate } from "../shared/frame_gate.ts";
+import { drawFaceBoxes, numberFaces } from "../shared/result_view.ts";
 import { createEngine } from "./engine.ts";
 import { loadSettings } from "./settings.ts";
 import { $, ESTIMATE_NOTE } from "./ui.ts";
@@ -36,20 +37,12 @@ let firstLabelMs: number | null = null;
 /** A camera frame arrived since the last analysis started. */
 let fresh = false;
 
+/** Numbered boxes and tags over the camera picture, in each label's colour. */
 function draw(faces: Awaited<ReturnType<typeof verb.analyzeVideoFrame>>["faces"]) {
   canvas.width = video.videoWidth;
   canvas.height = video.videoHeight;
-  ctx.lineWidth = 3;
-  ctx.font = "600 16px system-ui, sans-serif";
-  for (const t of faces) {
-    const { label, scores } = t.expression;
-    const text = `${label} ${Math.round(scores[label] * 100)}%`;
-    ctx.strokeStyle = ctx.fillStyle = "#ffc400";
-    ctx.strokeRect(t.box.x, t.box.y, t.box.width, t.box.height);
-    ctx.fillRect(t.box.x - 1.5, t.box.y - 22, ctx.measureText(text).width + 10, 22);
-    ctx.fillStyle = "#111";
-    ctx.fillText(text, t.box.x + 4, t.box.y - 6);
-  }
+  const shown = numberFaces(faces.map((f) => ({ box: f.box, scores: f.expression.scores })));
+  drawFaceBoxes(ctx, shown, canvas.width / Math.max(1, canvas.getBoundingClientRect().width));
 }
 
 async function analyse() {

@@ -76,7 +76,7 @@ async function analyzeFromMenu(b: Launched, pageUrl: string, src: string) {
   const page = await opened;
   await page.waitForFunction(
     () =>
-      document.getElementById("status")?.textContent?.includes("face(s)") ||
+      /\d+ faces?, classified|No face found/.test(document.getElementById("status")?.textContent ?? "") ||
       document.getElementById("problem")?.textContent,
     null,
     { timeout: 60_000 },
@@ -129,12 +129,20 @@ Deno.test({
         await photo.goto(site.url("/image.html"));
         const page = await analyzeFromMenu(b, site.url("/image.html"), site.url("/faces.jpg"));
         assert.equal(await page.textContent("#problem"), "");
-        assert.match((await page.textContent("#status"))!, /^3 face\(s\), classified on this device/);
-        assert.equal(await page.locator(".face").count(), 3);
-        assert.equal(await page.locator(".face").first().locator(".bar-row").count(), 7);
+        assert.match((await page.textContent("#status"))!, /^3 faces, classified on this device/);
+        const cards = page.locator(".mien-card");
+        assert.equal(await cards.count(), 3);
+        assert.deepEqual(await cards.evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.face)), [
+          "1",
+          "2",
+          "3",
+        ]);
+        assert.equal(await cards.first().locator(".mien-bar").count(), 7);
+        assert.match((await cards.first().locator(".mien-bar").first().textContent())!, /^surprise\d+%$/);
         await screenshot(page, "context-menu");
-        await page.locator(".face button").first().click();
+        await cards.first().locator("button").click();
         await page.waitForSelector("#explainView:not([hidden])");
+        assert.equal(await cards.first().locator("button").textContent(), "Hide feature maps");
         const size = await page.evaluate(() => {
           const c = document.getElementById("explain") as HTMLCanvasElement;
           return [c.width, c.height];
@@ -159,7 +167,7 @@ Deno.test({
             fps: 15,
           });
           let page = await analyzeFromMenu(b, site.url("/image.html"), site.url("/faces.jpg"));
-          assert.match((await page.textContent("#status"))!, /^3 face\(s\), classified by the Edge API/);
+          assert.match((await page.textContent("#status"))!, /^3 faces, classified by the Edge API/);
           assert.equal(api.posts.length, 1);
           const form = await new Response(api.posts[0].body, {
             headers: { "content-type": api.posts[0].type },
@@ -186,7 +194,7 @@ Deno.test({
           });
           page = await analyzeFromMenu(b, site.url("/image.html"), site.url("/faces.jpg"));
           assert.match((await page.textContent("#problem"))!, /401/);
-          assert.match((await page.textContent("#status"))!, /^3 face\(s\), classified on this device/);
+          assert.match((await page.textContent("#status"))!, /^3 faces, classified on this device/);
           await page.close();
 
           await setSettings(b.worker, {
