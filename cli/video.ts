@@ -73,7 +73,7 @@ export async function analyzeVideoFile(job: VideoJob) {
       }
       if (writer) {
         // After Ctrl-C in a terminal the encoder got the signal too and finishes the file on its own.
-        await writer.write(annotate(frame, { faces: last?.faces ?? [] })).catch((error) => {
+        await writer.write(annotate(frame, { faces: last?.faces ?? [] }, { cards: false })).catch((error) => {
           if (!stopped) throw error;
         });
       }

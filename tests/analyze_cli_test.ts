@@ -43,7 +43,13 @@ Deno.test({
     assert.equal(Object.keys(result.faces[0].expression.scores).length, 7);
     const png = await decodePng((await Deno.readFile(`${dir}/a.png`)).buffer);
     assert.equal(png.width, 1126);
-    assert.equal(png.height, 661);
+    // The picture, then a strip with a card per face below it (nothing drawn over the faces but boxes).
+    assert.ok(png.height > 661 && png.height < 661 + 400, `${png.height}`);
+    const below = Array.from(png.data.slice(661 * 1126 * 4, 662 * 1126 * 4));
+    assert.ok(
+      below.filter((v, i) => i % 4 !== 3 && v > 200).length > 1000,
+      "a light card strip starts at row 661",
+    );
     await Deno.remove(dir, { recursive: true });
   },
 });
