@@ -4,6 +4,7 @@ import { basename, extname, join } from "node:path";
 import { annotate } from "../shared/annotate.ts";
 import { decodeImage } from "../shared/decode.ts";
 import type { AnalysisResult } from "../shared/analyzer.ts";
+import { count } from "../shared/labels.ts";
 import { loadModel } from "../shared/model.ts";
 import { createDenoAnalyzer, detectorName, loadDetector } from "./deno_analyzer.ts";
 import { initDenoTf } from "./deno_tf.ts";
@@ -74,9 +75,9 @@ function tableRow(path: string, r: AnalysisResult): string {
       Math.round(b.height)
     }] ${f.expression.label} ${p}%`;
   });
-  return `${path}  ${r.width}x${r.height}  ${r.faces.length} face(s)  ${r.timings.totalMs.toFixed(0)} ms${
-    faces.length ? "\n  " + faces.join("\n  ") : ""
-  }`;
+  return `${path}  ${r.width}x${r.height}  ${count(r.faces.length, "face")}  ${
+    r.timings.totalMs.toFixed(0)
+  } ms${faces.length ? "\n  " + faces.join("\n  ") : ""}`;
 }
 
 async function main(args: string[]): Promise<number> {
@@ -178,9 +179,9 @@ async function analyzeVideo(
     const r = await analyzeVideoFile({ ...options, path, model, detector, regionDetector, out });
     console.error(
       `${path}: ${r.analysed} of ${r.frames} frames analysed (${r.videoSeconds.toFixed(1)} s of video) in ` +
-        `${r.seconds.toFixed(1)} s = ${
-          (r.videoSeconds / r.seconds).toFixed(1)
-        }x real time; ${r.faces} face(s)` +
+        `${r.seconds.toFixed(1)} s = ${(r.videoSeconds / r.seconds).toFixed(1)}x real time; ${
+          count(r.faces, "face")
+        }` +
         (r.stopped ? "; stopped early, what was analysed is kept" : ""),
     );
     return r.stopped ? 130 : 0;

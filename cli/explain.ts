@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { faceCrop } from "../shared/analyzer.ts";
 import { decodeImage } from "../shared/decode.ts";
 import { explainFace, renderExplanation } from "../shared/explain.ts";
-import { labelIndex, LABELS } from "../shared/labels.ts";
+import { count, labelIndex, LABELS } from "../shared/labels.ts";
 import { faceInput } from "../shared/preprocess.ts";
 import { createDenoAnalyzer, detectorName } from "./deno_analyzer.ts";
 import { runCli, UsageError, writePng } from "./run_cli.ts";
@@ -63,7 +63,9 @@ async function main(args: string[]): Promise<number> {
     const { faces } = await analyzer.analyze(frame);
     if (faces.length < faceNumber) {
       analyzer.dispose();
-      throw new UsageError(`found ${faces.length} face(s); --face ${faceNumber} does not exist (try --crop)`);
+      throw new UsageError(
+        `found ${count(faces.length, "face")}; --face ${faceNumber} does not exist (try --crop)`,
+      );
     }
     face = faceInput(frame, size, faceCrop(faces[faceNumber - 1].box, analyzer.detector.cropMargin));
   }

@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 /** Toolbar popup: turn the current tab on or off, its status and errors, and its session chart. */
-import { LABELS } from "../shared/labels.ts";
+import { count, LABELS } from "../shared/labels.ts";
 import { browser, tabCapture } from "./browser.ts";
 import type { TabStatus } from "./messages.ts";
 import { binMeans, sessionCsv, type SessionFaces } from "./session.ts";
@@ -120,7 +120,7 @@ async function refresh() {
   else if (!status) statusLine.textContent = "Starting…";
   else {
     const where = status.source === "remote" ? "with the Edge API (face crops only)" : "on this device";
-    statusLine.textContent = `${status.videos} video(s), ${status.faces} face(s), ` +
+    statusLine.textContent = `${count(status.videos, "video")}, ${count(status.faces, "face")}, ` +
       `${status.fps.toFixed(1)} frames/s analysed ${where}${
         status.tabCapture ? ", from a tab capture" : ""
       }.`;

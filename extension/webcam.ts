@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 /** Webcam page: the camera with live boxes, labels and the analysed frame rate. */
 import { createFrameGate } from "../shared/frame_gate.ts";
+import { count } from "../shared/labels.ts";
 import { drawFaceBoxes, numberFaces } from "../shared/result_view.ts";
 import { createEngine } from "./engine.ts";
 import { loadSettings } from "./settings.ts";
@@ -64,7 +65,7 @@ async function analyse() {
     while (end - done[0] > 3000) done.shift();
     const fps = done.length > 1 ? ((done.length - 1) * 1000) / (end - done[0]) : 0;
     stats.textContent =
-      `${fps.toFixed(1)} frames/s analysed (${verb.last.source}), ${tracks.length} face(s)` +
+      `${fps.toFixed(1)} frames/s analysed (${verb.last.source}), ${count(tracks.length, "face")}` +
       (firstLabelMs === null ? "" : `, first label ${firstLabelMs} ms after opening`);
     Object.assign(stats.dataset, {
       fps: fps.toFixed(2),

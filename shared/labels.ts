@@ -32,3 +32,8 @@ export function labelIndex(name: string): number {
 export function scoresRecord(probs: ArrayLike<number>): Record<Label, number> {
   return Object.fromEntries(LABELS.map((label, i) => [label, probs[i]])) as Record<Label, number>;
 }
+
+/** "1 face", "3 faces": a count with its noun, singular or plural. */
+export function count(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
+}

@@ -296,7 +296,7 @@ Deno.test({
           });
           assert.match(
             (await popup.textContent("#status"))!,
-            /1 video\(s\), \d+ face\(s\), [\d.]+ frames\/s analysed on this device/,
+            /1 videos?, \d+ faces?, [\d.]+ frames\/s analysed on this device/,
           );
           await screenshot(popup, "popup");
           const download = popup.waitForEvent("download");
@@ -332,7 +332,7 @@ Deno.test({
             return tile.play();
           });
           await popup.waitForFunction(() =>
-            /^2 video\(s\)/.test(document.getElementById("status")!.textContent!)
+            /^2 videos?/.test(document.getElementById("status")!.textContent!)
           );
           const tileTop = await call.evaluate(() =>
             document.getElementById("tile")!.getBoundingClientRect().top
@@ -340,7 +340,7 @@ Deno.test({
           await waitForOverlay(call, ".box", (els) => els.some((el) => el.y >= tileTop));
           await call.evaluate(() => document.getElementById("tile")!.remove());
           await popup.waitForFunction(() =>
-            /^1 video\(s\)/.test(document.getElementById("status")!.textContent!)
+            /^1 videos?/.test(document.getElementById("status")!.textContent!)
           );
 
           await popup.click("#toggle");
@@ -434,7 +434,7 @@ Deno.test({
           // Meanwhile the tab's own analysis runs untouched: its boxes, and the popup counts them.
           const boxes = await waitForOverlay(call, ".box .label", (els) => els.length > 0, 30_000);
           await popup.waitForFunction(() =>
-            /^1 video\(s\), [1-9]\d* face\(s\)/.test(document.getElementById("status")!.textContent!)
+            /^1 videos?, [1-9]\d* faces?/.test(document.getElementById("status")!.textContent!)
           );
           assert.ok(boxes.length >= 1);
           await popup.click("#toggle");
@@ -472,7 +472,7 @@ Deno.test({
             await popup.click("#toggle");
             await popup.waitForFunction(
               () =>
-                /[1-9]\d* face\(s\), [\d.]+ frames\/s analysed with the Edge API/.test(
+                /[1-9]\d* faces?, [\d.]+ frames\/s analysed with the Edge API/.test(
                   document.getElementById("status")!.textContent!,
                 ),
               null,

@@ -44,7 +44,9 @@ export async function startServer(
   let listening: (port: number) => void;
   const port = new Promise<number>((resolve) => listening = resolve);
   const drain = async (stream: ReadableStream<Uint8Array>, echo: boolean) => {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    const decoder = new TextDecoder();
+    for await (const bytes of stream) {
+      const chunk = decoder.decode(bytes, { stream: true });
       if (echo) Deno.stderr.writeSync(new TextEncoder().encode(chunk));
       text += chunk;
       const match = text.match(/http:\/\/[\d.]+:(\d+)/);
