@@ -50,7 +50,7 @@ toggle.addEventListener("change", async () => {
   toggle.checked = result.on;
   toggle.disabled = false;
   showProblem(result.error ?? null);
-  refresh();
+  await refresh();
 });
 
 captureButton.addEventListener("click", async () => {
@@ -118,7 +118,9 @@ async function refresh() {
     : null;
   if (!on) statusLine.textContent = "Off for this tab.";
   else if (!status) statusLine.textContent = "Starting…";
-  else {
+  else if (status.videos === 0 && !status.tabCapture) {
+    statusLine.textContent = "No video on this page yet: Mien starts as soon as one plays.";
+  } else {
     const where = status.source === "remote" ? "with the Edge API (face crops only)" : "on this device";
     statusLine.textContent = `${count(status.videos, "video")}, ${count(status.faces, "face")}, ` +
       `${status.fps.toFixed(1)} frames/s analysed ${where}${
@@ -131,11 +133,10 @@ async function refresh() {
       : null);
   if (on) showProblem(text);
   captureButton.hidden = !status?.unreadable || status.tabCapture;
-  if (on) {
-    session = await browser.runtime.sendMessage<SessionFaces>({ type: "mien:session", tabId }).catch(() =>
-      session
-    );
-  }
+  // Switched off: the charts go at once (the tab's session went with its analyzer).
+  session = on
+    ? await browser.runtime.sendMessage<SessionFaces>({ type: "mien:session", tabId }).catch(() => session)
+    : { windowMs: 0, faces: [] };
   drawSession();
 }
 

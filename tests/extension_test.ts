@@ -343,7 +343,13 @@ Deno.test({
             /^1 videos?/.test(document.getElementById("status")!.textContent!)
           );
 
+          assert.ok(await popup.locator("#charts canvas").count() >= 1);
           await popup.click("#toggle");
+          // Switching off clears the popup's charts at once, not on reopening.
+          await popup.waitForFunction(() => !document.querySelector("#charts canvas"), null, {
+            timeout: 1500,
+          });
+          assert.equal(await popup.textContent("#charts"), "No faces yet.");
           await call.waitForFunction(() => !document.querySelector("mien-overlay"), null, { timeout: 5000 });
           await call.waitForTimeout(1000);
           assert.equal(
