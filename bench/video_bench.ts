@@ -136,7 +136,9 @@ async function clipFrames(media: string): Promise<Frame[] | null> {
     return null;
   }
   const frames: Frame[] = [];
-  for await (const frame of readFrames(path, scaledSize(await probeVideo(path), 640))) frames.push(frame);
+  for await (const frame of readFrames(path, scaledSize(await probeVideo(path), 640))) {
+    frames.push({ ...frame, data: frame.data.slice() }); // readFrames reuses its buffer
+  }
   return frames;
 }
 

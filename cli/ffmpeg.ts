@@ -61,8 +61,10 @@ export function scaledSize(info: VideoInfo, maxSide: number): { width: number; h
 }
 
 /**
- * The video's frames as RGBA, decoded by ffmpeg and streamed (one frame in memory at a time), scaled
- * to `size`. Stops ffmpeg when the consumer stops early.
+ * The video's frames as RGBA, decoded by ffmpeg and streamed, scaled to `size`. One buffer serves
+ * every frame (memory stays flat however long the video): a frame's pixels are valid until the
+ * consumer asks for the next one, so copy what must outlive that. Stops ffmpeg when the consumer
+ * stops early.
  */
 export async function* readFrames(
   path: string,
@@ -95,7 +97,8 @@ export async function* readFrames(
   }
   const bytes = size.width * size.height * 4;
   const reader = child.stdout.getReader();
-  let buffer = new Uint8Array(bytes);
+  const buffer = new Uint8Array(bytes);
+  const frame: Frame = { data: new Uint8ClampedArray(buffer.buffer), width: size.width, height: size.height };
   let filled = 0;
   try {
     for (;;) {
@@ -108,8 +111,7 @@ export async function* readFrames(
         filled += take;
         offset += take;
         if (filled === bytes) {
-          yield { data: new Uint8ClampedArray(buffer.buffer), width: size.width, height: size.height };
-          buffer = new Uint8Array(bytes);
+          yield frame;
           filled = 0;
         }
       }

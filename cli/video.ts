@@ -45,7 +45,8 @@ export async function analyzeVideoFile(job: VideoJob) {
   });
   const encoder = new TextEncoder();
   const writer = job.annotate ? videoWriter(job.annotate, size, info.fps) : undefined;
-  const rows: TimelineRow[] = [];
+  const rows: TimelineRow[] = []; // kept only for --chart
+  const faces = new Set<number>();
   let stopped = false;
   const onInterrupt = () => {
     if (stopped) Deno.exit(130);
@@ -67,7 +68,8 @@ export async function analyzeVideoFile(job: VideoJob) {
         last = await video.analyzeVideoFrame(frame, timeS * 1000);
         analysed++;
         const batch = timelineRows(last, timeS, frames);
-        rows.push(...batch);
+        if (job.chart) rows.push(...batch);
+        for (const r of batch) faces.add(r.face);
         const text = batch.map((r) => (job.format === "csv" ? csvRow(r) : JSON.stringify(r))).join("\n");
         if (text) await job.out.write(encoder.encode(text + "\n"));
       }
@@ -97,6 +99,6 @@ export async function analyzeVideoFile(job: VideoJob) {
     seconds,
     videoSeconds: frames / info.fps,
     stopped,
-    faces: new Set(rows.map((r) => r.face)).size,
+    faces: faces.size,
   };
 }
