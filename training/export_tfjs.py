@@ -264,6 +264,12 @@ def main(argv=None):
     p.add_argument("--ferplus", default=str(PROJECT.parent / "shared/datasets/ferplus"))
     p.add_argument("--cache", default=str(PROJECT / "training/.cache"))
     p.add_argument("--version", default="1.0.0")
+    p.add_argument(
+        "--trained-on",
+        default="FER+ (FER2013 images, crowd votes) and lfw_expressions (LFW news photos, one label each), "
+        "research-use terms; soft labels from face-api.js and Human (MIT) and mien-fer 1.1.0; see MODEL_CARD.md",
+        help="the training data and its terms, as the model's metadata states them",
+    )
     p.add_argument("--fixtures", default=str(PROJECT / "tests/fixtures/parity.json"), help="parity fixture file")
     args = p.parse_args(argv)
 
@@ -307,7 +313,7 @@ def main(argv=None):
         "parameters": params,
         "architecture": config,
         "balance": balance,
-        "trainedOn": "FER+ (FER2013 images, crowd votes), research-use terms; see MODEL_CARD.md",
+        "trainedOn": args.trained_on,
         "valid": ckpt.get("valid"),
     }
     out = Path(args.out)
