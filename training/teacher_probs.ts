@@ -6,7 +6,8 @@
  * `<out>/<teacher>_<dataset>.csv` (path relative to the dataset root, then 7 probabilities in
  * LABELS order), which training/train.py reads with --teachers.
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type { Peer } from "../bench/peers/peer.ts";
 import { createProgress } from "../cli/progress.ts";
@@ -14,10 +15,10 @@ import { runCli, UsageError } from "../cli/run_cli.ts";
 import { decodeImage } from "../shared/decode.ts";
 
 /** Teachers, imported on demand so that each process loads one library only. */
-const TEACHERS: Record<string, () => Promise<Peer>> = {
+const TEACHERS: Record<string, (model?: URL) => Promise<Peer>> = {
   "face-api": async () => (await import("../bench/peers/faceapi.ts")).createFaceApiPeer(),
   human: async () => (await import("../bench/peers/human.ts")).createHumanPeer(),
-  mien: async () => (await import("../bench/peers/mien.ts")).createMienPeer(),
+  mien: async (model) => (await import("../bench/peers/mien.ts")).createMienPeer("blazeface", model),
 };
 
 const HELP = `Usage: deno task teachers --teacher NAME [options]
@@ -28,6 +29,7 @@ Write a teacher's probabilities for every FER+ and lfw_expressions face (for tra
   --ferplus DIR    FER+ folder (default ../shared/datasets/ferplus)
   --lfw DIR        lfw_expressions folder (default ../shared/datasets/lfw_expressions)
   --out DIR        output folder (default training/.cache/teachers)
+  --model FILE     model.json for the mien teacher (default: the bundled model)
   --limit N        first N images per dataset (smoke runs)
   --help           this text`;
 
@@ -65,6 +67,7 @@ await runCli("teachers", async (args) => {
       lfw: { type: "string", default: "../shared/datasets/lfw_expressions" },
       out: { type: "string", default: "training/.cache/teachers" },
       limit: { type: "string" },
+      model: { type: "string" },
       help: { type: "boolean" },
     },
   });
@@ -77,7 +80,7 @@ await runCli("teachers", async (args) => {
   const limit = values.limit ? Number(values.limit) : undefined;
   if (limit !== undefined && !(limit > 0)) throw new UsageError(`--limit must be a positive number`);
   await Deno.mkdir(values.out, { recursive: true });
-  const peer = await make();
+  const peer = await make(values.model ? pathToFileURL(resolve(values.model)) : undefined);
   await peer.loadModel();
   for (const [name, root] of [["ferplus", values.ferplus], ["lfw", values.lfw]]) {
     await writeTeacherCsv(peer, root, join(values.out, `${values.teacher}_${name}.csv`), limit);

@@ -7,9 +7,12 @@ import { faceInput } from "../../shared/preprocess.ts";
 import { initTf, tf } from "../../shared/tf.ts";
 import { bundledModelName, graphModelFiles, type Peer, timeForwardPasses, WASM_DIR } from "./peer.ts";
 
-/** Mien with its default detector (BlazeFace) or with OpenCV's Haar cascade. */
-export async function createMienPeer(detector: "blazeface" | "haar" = "blazeface"): Promise<Peer> {
-  const modelFiles = await graphModelFiles(BUNDLED_MODEL_URL);
+/** Mien with its default detector (BlazeFace) or with OpenCV's Haar cascade; the bundled model unless `modelUrl`. */
+export async function createMienPeer(
+  detector: "blazeface" | "haar" = "blazeface",
+  modelUrl: URL = BUNDLED_MODEL_URL,
+): Promise<Peer> {
+  const modelFiles = await graphModelFiles(modelUrl);
   const detectorFiles = detector === "haar" ? [HAAR_CASCADE_URL] : await graphModelFiles(BLAZEFACE_URL);
   let model: ExpressionModel | undefined;
   let analyzer: Awaited<ReturnType<typeof createDenoAnalyzer>> | undefined;
@@ -21,7 +24,7 @@ export async function createMienPeer(detector: "blazeface" | "haar" = "blazeface
     pipelineFiles: [...detectorFiles, ...modelFiles],
     async loadModel() {
       await init();
-      model = await loadModel();
+      model = await loadModel(modelUrl);
       await model.classify([new Float32Array(model.info.inputSize ** 2)]);
     },
     classify: (faces) => model!.classify(faces.map((face) => faceInput(face, model!.info.inputSize))),
