@@ -10,9 +10,9 @@ import { createDenoAnalyzer, loadDetector } from "../cli/deno_analyzer.ts";
 import { probeVideo, readFrames, scaledSize } from "../cli/ffmpeg.ts";
 import { decodeImage } from "../shared/decode.ts";
 import type { Box, Frame } from "../shared/preprocess.ts";
-import { shrinkRgb } from "../shared/preprocess.ts";
 import { createTracker, iou } from "../shared/tracker.ts";
-import { createVideoAnalyzer, cropFrame } from "../shared/video_analyzer.ts";
+import { createVideoAnalyzer } from "../shared/video_analyzer.ts";
+import { compose, paste, patch } from "../tests/synthetic_video.ts";
 
 const HELP = `Usage: deno task bench:video [--frames N] [--media DIR] [--json FILE]
 
@@ -47,48 +47,6 @@ function quantile(values: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
-/** A square RGBA patch of `side` px around a face box of a photo (the face about half of it). */
-function patch(photo: Frame, box: Box, side: number): Frame {
-  const s = Math.max(box.width, box.height) * 2;
-  const region = cropFrame(photo, {
-    x: box.x + box.width / 2 - s / 2,
-    y: box.y + box.height / 2 - s / 2,
-    width: s,
-    height: s,
-  });
-  const rgb = shrinkRgb(region, side);
-  const data = new Uint8ClampedArray(rgb.width * rgb.height * 4);
-  for (let i = 0; i < rgb.width * rgb.height; i++) {
-    data[i * 4] = rgb.data[i * 3];
-    data[i * 4 + 1] = rgb.data[i * 3 + 1];
-    data[i * 4 + 2] = rgb.data[i * 3 + 2];
-    data[i * 4 + 3] = 255;
-  }
-  return { data, width: rgb.width, height: rgb.height };
-}
-
-/** Paste a patch into a frame at (x, y) (clipped). */
-function paste(frame: Frame, p: Frame, x0: number, y0: number) {
-  for (let y = 0; y < p.height; y++) {
-    const fy = Math.round(y0) + y;
-    if (fy < 0 || fy >= frame.height) continue;
-    for (let x = 0; x < p.width; x++) {
-      const fx = Math.round(x0) + x;
-      if (fx < 0 || fx >= frame.width) continue;
-      const s = (y * p.width + x) * 4;
-      const o = (fy * frame.width + fx) * 4;
-      frame.data[o] = p.data[s];
-      frame.data[o + 1] = p.data[s + 1];
-      frame.data[o + 2] = p.data[s + 2];
-    }
-  }
-}
-
-function blank(width: number, height: number, grey: number): Frame {
-  const data = new Uint8ClampedArray(width * height * 4).fill(grey);
-  return { data, width, height };
-}
-
 /** The synthetic call videos: faces from face-api's demo photos, drifting as people in calls do. */
 async function syntheticVideos(count: number): Promise<Record<string, Frame[]>> {
   const detector = await loadDetector("blazeface");
@@ -102,12 +60,10 @@ async function syntheticVideos(count: number): Promise<Record<string, Frame[]>> 
   detector.dispose();
   const small = faces.map((f) => ({ ...f, ...shrinkTo(f, 150) }));
   const one = Array.from({ length: count }, (_, i) => {
-    const frame = blank(640, 480, 96);
-    paste(frame, faces[0], 210 + 40 * Math.sin(i / 20), 110 + 15 * Math.sin(i / 13));
-    return frame;
+    return compose([[faces[0], 210 + 40 * Math.sin(i / 20), 110 + 15 * Math.sin(i / 13)]], 96);
   });
   const four = Array.from({ length: count }, (_, i) => {
-    const frame = blank(640, 480, 96);
+    const frame = compose([], 96);
     for (let k = 0; k < 4; k++) {
       // Tile 3 switches to another person halfway (a cut in that tile).
       const face = small[k === 3 && i >= count / 2 ? 5 : k];

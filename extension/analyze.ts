@@ -7,7 +7,7 @@ import { faceCrop } from "../shared/analyzer.ts";
 import { explainFace, renderExplanation } from "../shared/explain.ts";
 import { faceInput } from "../shared/preprocess.ts";
 import { browser } from "./browser.ts";
-import { createEngine, type EngineResult } from "./engine.ts";
+import { createEngine } from "./engine.ts";
 import { loadSettings } from "./settings.ts";
 import { scoresRecord } from "../shared/labels.ts";
 import {

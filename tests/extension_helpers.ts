@@ -129,10 +129,9 @@ export type Launched = Awaited<ReturnType<typeof launch>>;
 export function tabId(worker: Worker, url: string): Promise<number> {
   return worker.evaluate(async (u) => {
     // deno-lint-ignore no-explicit-any
-    const tabs = await (globalThis as any).chrome.tabs.query({});
-    // deno-lint-ignore no-explicit-any
+    const tabs: { url: string; id: number }[] = await (globalThis as any).chrome.tabs.query({});
     // The newest such tab (ids grow), so that a tab a failed step left open is not picked.
-    return Math.max(...tabs.filter((t: any) => t.url === u).map((t: any) => t.id));
+    return Math.max(...tabs.filter((t) => t.url === u).map((t) => t.id));
   }, url);
 }
 

@@ -3,11 +3,12 @@ import { loadDetector } from "../cli/deno_analyzer.ts";
 import { initDenoTf } from "../cli/deno_tf.ts";
 import { decodeImage } from "../shared/decode.ts";
 import { loadModel } from "../shared/model.ts";
-import { type Box, type Frame, shrinkRgb } from "../shared/preprocess.ts";
+import type { Box } from "../shared/preprocess.ts";
 import { tf } from "../shared/tf.ts";
 import { iou } from "../shared/tracker.ts";
-import { createVideoAnalyzer, cropFrame, type VideoFrameResult } from "../shared/video_analyzer.ts";
+import { createVideoAnalyzer, type VideoFrameResult } from "../shared/video_analyzer.ts";
 import { ROOT } from "./helpers.ts";
+import { compose, patch } from "./synthetic_video.ts";
 
 await initDenoTf();
 const model = await loadModel();
@@ -20,48 +21,8 @@ const photo2 = await decodeImage(
   await Deno.readFile(`${ROOT}node_modules/@vladmandic/face-api/demo/sample3.jpg`),
 );
 
-/** A face of a photo as a square RGBA patch of `side` px (the face fills about half of it). */
-function patch(source: Frame, box: Box, side: number): Frame {
-  const s = Math.max(box.width, box.height) * 2;
-  const region = cropFrame(source, {
-    x: box.x + box.width / 2 - s / 2,
-    y: box.y + box.height / 2 - s / 2,
-    width: s,
-    height: s,
-  });
-  const rgb = shrinkRgb(region, side);
-  const data = new Uint8ClampedArray(rgb.width * rgb.height * 4);
-  for (let i = 0; i < rgb.width * rgb.height; i++) {
-    data.set([rgb.data[i * 3], rgb.data[i * 3 + 1], rgb.data[i * 3 + 2], 255], i * 4);
-  }
-  return { data, width: rgb.width, height: rgb.height };
-}
-
 const [faceA, faceB] = full.detect(photo).map((d) => patch(photo, d.box, 160));
 const faceC = patch(photo2, full.detect(photo2)[0].box, 160);
-
-/** A 640x480 frame: a flat background with patches at their top-left corners. */
-function compose(items: [Frame, number, number][], background = 110): Frame {
-  const frame: Frame = {
-    data: new Uint8ClampedArray(640 * 480 * 4).fill(background),
-    width: 640,
-    height: 480,
-  };
-  for (const [p, x0, y0] of items) {
-    for (let y = 0; y < p.height; y++) {
-      for (let x = 0; x < p.width; x++) {
-        const fx = Math.round(x0) + x;
-        const fy = Math.round(y0) + y;
-        if (fx < 0 || fy < 0 || fx >= 640 || fy >= 480) continue;
-        frame.data.set(
-          p.data.subarray((y * p.width + x) * 4, (y * p.width + x) * 4 + 4),
-          (fy * 640 + fx) * 4,
-        );
-      }
-    }
-  }
-  return frame;
-}
 
 /** The middle half of a patch placed at (x, y): where its face is. */
 const faceAt = (x: number, y: number): Box => ({ x: x + 40, y: y + 40, width: 80, height: 80 });

@@ -6,6 +6,14 @@ import { ROOT, runCli } from "./helpers.ts";
 const FFMPEG = hasFfmpeg();
 if (!FFMPEG) console.warn("ffmpeg not found (apt-get install -y ffmpeg): video CLI tests are skipped");
 
+/** What ffprobe reports of a video's stream, as "a,b,…" for the stream fields asked (frames counted by decoding). */
+async function probe(path: string, fields = "nb_read_frames"): Promise<string> {
+  const out = await new Deno.Command("ffprobe", {
+    args: ["-v", "error", "-count_frames", "-show_entries", `stream=${fields}`, "-of", "csv=p=0", path],
+  }).output();
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
 /** A `seconds`-long, 15 fps, 320x240 MP4 of a face (from a face-api demo photo) drifting right. */
 async function makeClip(dir: string, seconds = 2): Promise<string> {
   const photo = `${ROOT}node_modules/@vladmandic/face-api/demo/sample2.jpg`;
@@ -63,19 +71,7 @@ Deno.test({
       assert.ok(row.box.width > 20 && row.timeS >= 0 && row.timeS < 2.1);
     }
     assert.match(r.stderr, /15 of 30 frames analysed \(2\.0 s of video\)/);
-    const probe = await new Deno.Command("ffprobe", {
-      args: [
-        "-v",
-        "error",
-        "-count_frames",
-        "-show_entries",
-        "stream=nb_read_frames,width,height",
-        "-of",
-        "csv=p=0",
-        `${dir}/out.mp4`,
-      ],
-    }).output();
-    assert.equal(new TextDecoder().decode(probe.stdout).trim(), "320,240,30");
+    assert.equal(await probe(`${dir}/out.mp4`, "nb_read_frames,width,height"), "320,240,30");
     const chart = await decodeImage(await Deno.readFile(`${dir}/chart.png`));
     assert.ok(chart.width >= 600 && chart.height >= 100);
 
@@ -156,19 +152,7 @@ Deno.test({
     assert.match(stderr, /stopped early, what was analysed is kept/);
     const rows = (await Deno.readTextFile(`${dir}/rows.csv`)).trim().split("\n");
     assert.ok(rows.length > 20 && rows.length < 900, `${rows.length} rows of a 900-frame clip`);
-    const probe = await new Deno.Command("ffprobe", {
-      args: [
-        "-v",
-        "error",
-        "-count_frames",
-        "-show_entries",
-        "stream=nb_read_frames",
-        "-of",
-        "csv=p=0",
-        `${dir}/out.mp4`,
-      ],
-    }).output();
-    const written = Number(new TextDecoder().decode(probe.stdout).trim());
+    const written = Number(await probe(`${dir}/out.mp4`));
     assert.ok(written >= rows.length - 1, `annotated video has ${written} frames`);
     await Deno.remove(dir, { recursive: true });
   },
