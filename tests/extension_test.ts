@@ -550,7 +550,20 @@ Deno.test({
           assert.ok(Number(stats.fps) > 0);
           assert.ok(Number(stats.firstLabelMs) > 0);
           assert.equal(await page.textContent("#problem"), "");
+          // What a person sees: a plain status, a card per face with its bars, and no developer figures.
+          assert.match(
+            (await page.textContent("#stats"))!,
+            /^Camera on: [1-9]\d* faces?, analysed on this device\.$/,
+          );
+          await page.waitForSelector("#faces .mien-card .mien-bar");
           await screenshot(page, "webcam");
+          // Stop clears the picture, the cards and the status; start brings them back.
+          await page.click("#toggle");
+          assert.equal(await page.textContent("#stats"), "Camera off.");
+          assert.equal(await page.locator("#faces .mien-card").count(), 0);
+          assert.equal(await page.textContent("#toggle"), "Start camera");
+          await page.click("#toggle");
+          await page.waitForSelector("#faces .mien-card", { timeout: 30_000 });
           await page.close();
         },
       });
