@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 /** Options: local or Edge API mode, the API's URL and key, fallback, frame rate, site access. */
 import { browser } from "./browser.ts";
-import { loadSettings, saveSettings, type Settings } from "./settings.ts";
+import { checkRemote } from "./remote.ts";
+import { checkSettings, loadSettings, saveSettings, type Settings } from "./settings.ts";
 import { $ } from "./ui.ts";
 
 const form = $<HTMLFormElement>("form");
@@ -21,18 +22,51 @@ function showRemote() {
 form.addEventListener("change", showRemote);
 showRemote();
 
-form.addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const settings: Settings = {
+/** The settings as the form holds them now. */
+function formSettings(): Settings {
+  return {
     mode: (form.elements.namedItem("mode") as RadioNodeList).value === "remote" ? "remote" : "local",
     apiUrl: field("apiUrl").value.trim(),
     apiKey: field("apiKey").value.trim(),
     fallback: field("fallback").checked,
     fps: Number(field("fps").value),
   };
-  const problem = await saveSettings(settings);
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const problem = await saveSettings(formSettings());
   saved.textContent = problem ?? "Saved.";
   saved.className = problem ? "problem" : "";
+});
+// An error goes as soon as the value is fixed; a connection test result goes when the URL or key changes.
+form.addEventListener("input", (event) => {
+  if (["apiUrl", "apiKey"].includes((event.target as HTMLInputElement).name)) {
+    $("tested").textContent = "";
+  }
+  if (saved.className === "problem" && !checkSettings(formSettings())) {
+    saved.textContent = "";
+    saved.className = "";
+  }
+});
+
+const tested = $("tested");
+$("test").addEventListener("click", async () => {
+  const settings = { ...formSettings(), mode: "remote" as const };
+  const problem = checkSettings(settings);
+  tested.className = "problem";
+  if (problem) {
+    tested.textContent = problem;
+    return;
+  }
+  tested.className = "";
+  tested.textContent = "Testing…";
+  try {
+    tested.textContent = `Connected: ${await checkRemote(settings.apiUrl, settings.apiKey)}.`;
+  } catch (error) {
+    tested.textContent = (error as Error).message;
+    tested.className = "problem";
+  }
 });
 
 $("allSites").addEventListener("click", async () => {

@@ -45,3 +45,27 @@ export async function classifyRemote(
   }
   return results.map((r: { scores: Record<string, number> }) => LABELS.map((label) => r.scores[label]));
 }
+
+/** Check an Edge API and key: the model it serves (GET /v1/model), or a RemoteError saying what is wrong. */
+export async function checkRemote(apiUrl: string, apiKey: string, timeoutMs = 5000): Promise<string> {
+  let res: Response;
+  try {
+    res = await fetch(`${apiUrl.replace(/\/+$/, "")}/v1/model`, {
+      headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch {
+    throw new RemoteError(
+      "unreachable",
+      `Nothing answered at ${apiUrl}: check the address and that the API is running`,
+    );
+  }
+  if (res.status === 401) {
+    throw new RemoteError("unauthorized", "The API refused this key: check the API key");
+  }
+  const json = await res.json().catch(() => null);
+  if (!res.ok || !json?.id) {
+    throw new RemoteError("refused", `${apiUrl} answered ${res.status}, but not as a Mien Edge API`);
+  }
+  return String(json.id);
+}

@@ -578,10 +578,36 @@ Deno.test({
             await page.click("button[type=submit]");
             assert.match((await page.textContent("#saved"))!, /must start with https:\/\//, url);
           }
+          // Fixing the value clears the error before saving.
           await page.fill("input[name=apiUrl]", "http://127.0.0.1:8787");
+          assert.equal(await page.textContent("#saved"), "");
           await page.click("button[type=submit]");
           assert.equal(await page.textContent("#saved"), "Saved.");
+          // Test connection against a real Edge API: a wrong key, the right key, nothing listening.
+          const api = await edgeApi("the-key");
+          try {
+            await page.fill("input[name=apiUrl]", api.url);
+            await page.fill("input[name=apiKey]", "a-wrong-key");
+            await page.click("#test");
+            await page.waitForFunction(() =>
+              !/Testing/.test(document.getElementById("tested")!.textContent!)
+            );
+            assert.match((await page.textContent("#tested"))!, /refused this key/);
+            await page.fill("input[name=apiKey]", "the-key");
+            await page.click("#test");
+            await page.waitForFunction(() =>
+              /^Connected: mien-fer@/.test(document.getElementById("tested")!.textContent!)
+            );
+          } finally {
+            await api.server.shutdown();
+          }
+          await page.fill("input[name=apiUrl]", "http://127.0.0.1:9");
+          await page.click("#test");
+          await page.waitForFunction(() =>
+            /Nothing answered/.test(document.getElementById("tested")!.textContent!)
+          );
           await page.fill("input[name=apiUrl]", "https://mien.example/");
+          assert.equal(await page.textContent("#tested"), "", "a changed URL clears the last test");
           await page.click("button[type=submit]");
           assert.equal(await page.textContent("#saved"), "Saved.");
           await screenshot(page, "options");
