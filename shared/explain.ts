@@ -1,5 +1,6 @@
 import { type Canvas, drawText, fillRect } from "./draw.ts";
 import { type Label, LABELS } from "./labels.ts";
+import { LABEL_COLORS } from "./palette.ts";
 import { argmax } from "./metrics.ts";
 import type { ExpressionModel } from "./model.ts";
 import { resampleGray } from "./preprocess.ts";
@@ -47,7 +48,7 @@ function tile(
   const rows = Math.ceil(shown / columns);
   const gw = columns * (w + 1) - 1;
   const gh = rows * (h + 1) - 1;
-  const data = new Uint8Array(gw * gh).fill(40);
+  const data = new Uint8Array(gw * gh).fill(BACKGROUND);
   order.slice(0, shown).forEach((k, n) => {
     let max = 0;
     for (let i = 0; i < h * w; i++) max = Math.max(max, values[i * c + k]);
@@ -128,24 +129,33 @@ export async function explainFace(
   return { classIndex, label: LABELS[classIndex], probs, face, size, featureMaps, gradCam };
 }
 
+/** The picture's background grey (also between and after the maps of a grid). */
+const BACKGROUND = 18;
+
 /** Jet-like colour for v in [0,1]. */
 function heat(v: number): [number, number, number] {
   const f = (x: number) => Math.round(255 * Math.min(1, Math.max(0, 1.5 - Math.abs(4 * v - x))));
   return [f(3), f(2), f(1)];
 }
 
-/** One picture: the face, the Grad-CAM overlay, class bars, then every block's feature-map grid. */
+/** One picture: the face, the Grad-CAM overlay, class bars with values, then every block's feature maps,
+ * laid out to fill the picture's width at a size that reads at 1:1. */
 export function renderExplanation(e: Explanation, scale = 4): Canvas {
   const panel = e.size * scale;
   const pad = 12;
-  const grids = e.featureMaps.map((m) => {
-    const s = Math.max(1, Math.min(4, Math.floor((2 * panel + 200) / m.grid.width)));
-    return { m, s };
+  const width = 2 * panel + 3 * pad + 230;
+  const inner = width - 2 * pad;
+  // Each map at about 64 px (at most 8x its size), as many per row as fit.
+  const layouts = e.featureMaps.map((m) => {
+    const s = Math.max(1, Math.min(8, Math.floor(64 / m.width)));
+    const cell = (m.width + 1) * s;
+    const columns = Math.max(1, Math.min(m.shown, Math.floor((inner + s) / cell)));
+    const rows = Math.ceil(m.shown / columns);
+    return { m, s, cell, columns, height: rows * (m.height + 1) * s - s };
   });
-  const width = Math.max(2 * panel + 3 * pad + 200, ...grids.map(({ m, s }) => m.grid.width * s + 2 * pad));
-  const height = pad + panel + 24 + grids.reduce((a, { m, s }) => a + 14 + m.grid.height * s + pad, 0);
+  const height = pad + panel + 24 + layouts.reduce((a, l) => a + 14 + l.height + pad, 0);
   const canvas: Canvas = { data: new Uint8ClampedArray(width * height * 4), width, height };
-  fillRect(canvas, 0, 0, width, height, [18, 18, 18]);
+  fillRect(canvas, 0, 0, width, height, [BACKGROUND, BACKGROUND, BACKGROUND]);
   for (let y = 0; y < panel; y++) {
     for (let x = 0; x < panel; x++) {
       const i = Math.floor(y / scale) * e.size + Math.floor(x / scale);
@@ -160,27 +170,35 @@ export function renderExplanation(e: Explanation, scale = 4): Canvas {
   const barsX = 3 * pad + 2 * panel;
   LABELS.forEach((name, i) => {
     const y = pad + i * 14;
-    drawText(canvas, name, barsX, y, name === e.label ? [255, 200, 0] : [220, 220, 220]);
-    fillRect(canvas, barsX + 66, y, Math.max(1, 110 * e.probs[i]), 7, [90, 160, 255]);
+    drawText(canvas, name, barsX, y, name === e.label ? [255, 255, 255] : [190, 190, 190]);
+    fillRect(canvas, barsX + 66, y, 110, 7, [60, 60, 60]);
+    fillRect(canvas, barsX + 66, y, Math.max(1, 110 * e.probs[i]), 7, LABEL_COLORS[name]);
+    drawText(canvas, `${Math.round(100 * e.probs[i])}%`, barsX + 182, y, [220, 220, 220]);
   });
   drawText(canvas, "estimates, not feelings", barsX, pad + 7 * 14 + 6, [140, 140, 140]);
   let y = pad + panel + 24;
-  for (const { m, s } of grids) {
+  for (const { m, s, cell, columns, height: gridH } of layouts) {
     drawText(canvas, `${m.layer} ${m.width}x${m.height}x${m.channels} (top ${m.shown})`, pad, y, [
       220,
       220,
       220,
     ]);
     y += 14;
-    for (let gy = 0; gy < m.grid.height * s; gy++) {
-      for (let gx = 0; gx < m.grid.width * s; gx++) {
-        const v = m.grid.data[Math.floor(gy / s) * m.grid.width + Math.floor(gx / s)];
-        const o = ((y + gy) * width + pad + gx) * 4;
-        canvas.data[o] = canvas.data[o + 1] = canvas.data[o + 2] = v;
-        canvas.data[o + 3] = 255;
+    for (let n = 0; n < m.shown; n++) {
+      const sx = (n % m.columns) * (m.width + 1);
+      const sy = Math.floor(n / m.columns) * (m.height + 1);
+      const dx = pad + (n % columns) * cell;
+      const dy = y + Math.floor(n / columns) * (m.height + 1) * s;
+      for (let py = 0; py < m.height * s; py++) {
+        for (let px = 0; px < m.width * s; px++) {
+          const v = m.grid.data[(sy + Math.floor(py / s)) * m.grid.width + sx + Math.floor(px / s)];
+          const o = ((dy + py) * width + dx + px) * 4;
+          canvas.data[o] = canvas.data[o + 1] = canvas.data[o + 2] = v;
+          canvas.data[o + 3] = 255;
+        }
       }
     }
-    y += m.grid.height * s + pad;
+    y += gridH + pad;
   }
   return canvas;
 }
