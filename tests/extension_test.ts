@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
+import type { Page } from "playwright-core";
 import { loadDetector } from "../cli/deno_analyzer.ts";
 import { initDenoTf } from "../cli/deno_tf.ts";
 import { decodeImage, imageSize } from "../shared/decode.ts";
@@ -36,6 +37,19 @@ import {
 
 const HAS_CHROMIUM = existsSync(CHROMIUM);
 if (!HAS_CHROMIUM) console.warn(`${CHROMIUM} not found (apt-get install chromium): extension tests skipped`);
+
+/** Wait until the page's video #v has played a little. */
+function untilPlaying(page: Page) {
+  return page.waitForFunction(() => (document.getElementById("v") as HTMLVideoElement).currentTime > 0.2);
+}
+
+/** A new tab showing `url`, once its video #v plays. */
+async function openPlaying(b: Launched, url: string): Promise<Page> {
+  const page = await b.context.newPage();
+  await page.goto(url);
+  await untilPlaying(page);
+  return page;
+}
 
 /** A real Edge API on 127.0.0.1 that records every POST body it receives. */
 async function edgeApi(apiKey?: string) {
@@ -220,11 +234,7 @@ Deno.test({
         name: "overlay on a playing video: boxes on the face, popup session, off leaves nothing",
         ignore: !media,
         fn: async () => {
-          const call = await b.context.newPage();
-          await call.goto(site.url("/video.html"));
-          await call.waitForFunction(() =>
-            (document.getElementById("v") as HTMLVideoElement).currentTime > 0.2
-          );
+          const call = await openPlaying(b, site.url("/video.html"));
           const tab = await tabId(b.worker, site.url("/video.html"));
           const popup = await openPage(b.context, b.page(`popup.html?tab=${tab}`));
           const started = Date.now();
@@ -348,11 +358,7 @@ Deno.test({
         name: "a page that navigates the analyzer frame or embeds it gets no token, no port and no labels",
         ignore: !media,
         fn: async () => {
-          const call = await b.context.newPage();
-          await call.goto(site.url("/video.html"));
-          await call.waitForFunction(() =>
-            (document.getElementById("v") as HTMLVideoElement).currentTime > 0.2
-          );
+          const call = await openPlaying(b, site.url("/video.html"));
           // The attack: for as long as the overlay starts up, point every child frame the page can
           // reach (window.frames, or the overlay's iframe if its shadow root were open) at the page's
           // own document, and collect anything any frame is sent.
@@ -429,9 +435,7 @@ Deno.test({
 
           // Without the attacker, the same tab works again: a fresh token for the new page.
           await call.reload();
-          await call.waitForFunction(() =>
-            (document.getElementById("v") as HTMLVideoElement).currentTime > 0.2
-          );
+          await untilPlaying(call);
           await popup.click("#toggle");
           await waitForOverlay(call, ".box .label", (els) => els.length > 0, 30_000);
           await popup.click("#toggle");
@@ -512,11 +516,7 @@ Deno.test({
         name: "a video from another origin: the popup says it cannot be read and offers tab capture",
         ignore: !media,
         fn: async () => {
-          const call = await b.context.newPage();
-          await call.goto(site.url("/foreign.html"));
-          await call.waitForFunction(() =>
-            (document.getElementById("v") as HTMLVideoElement).currentTime > 0.2
-          );
+          const call = await openPlaying(b, site.url("/foreign.html"));
           const tab = await tabId(b.worker, site.url("/foreign.html"));
           const popup = await openPage(b.context, b.page(`popup.html?tab=${tab}`));
           await popup.click("#toggle");
