@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createPixelBudget } from "../worker/admission.ts";
-import { ApiError } from "../worker/errors.ts";
+import { ApiError, decodeFailure } from "../worker/errors.ts";
 import { fromBase64, readBody } from "../worker/input.ts";
 
 Deno.test("pixel budget: runs within capacity, queues the next, answers 503 + Retry-After past the queue", async () => {
@@ -58,4 +58,15 @@ Deno.test("base64: padding and alphabet are checked, never thrown past as a 500"
   assert.deepEqual(Array.from(fromBase64("AAE=", "image")), [0, 1]);
   assert.deepEqual(Array.from(fromBase64("AAE", "image")), [0, 1]);
   assert.deepEqual(Array.from(fromBase64("data:image/png;base64,AAEC", "image")), [0, 1, 2]);
+});
+
+Deno.test("decode failures: our codes keep their status; anything else (even nothing) is 400 invalid_image", () => {
+  assert.equal(decodeFailure({ code: "image_too_large", message: "big" }, "image").status, 413);
+  assert.equal(decodeFailure({ code: "unsupported_type", message: "no" }, "image").status, 415);
+  for (const unknown of [null, undefined, new Error("wasm trap"), { code: "EOF" }]) {
+    const e = decodeFailure(unknown, "faces[2]");
+    assert.equal(e.status, 400);
+    assert.equal(e.code, "invalid_image");
+    assert.equal(e.message, "faces[2]: the image could not be decoded");
+  }
 });

@@ -27,7 +27,7 @@ const DECODE_STATUS: Record<string, ContentfulStatusCode> = {
 
 /** The client error for an image that could not be read: our message, prefixed with the field. */
 export function decodeFailure(error: unknown, field: string): ApiError {
-  const { code, message } = error as { code?: string; message?: string };
+  const { code, message } = (error ?? {}) as { code?: string; message?: string };
   if (code && code in DECODE_STATUS && message) {
     return new ApiError(DECODE_STATUS[code], code, `${field}: ${message}`);
   }
