@@ -10,11 +10,11 @@ import { argmax } from "../shared/metrics.ts";
 import type { ExpressionModel } from "../shared/model.ts";
 import { type Box, faceInput, type Frame } from "../shared/preprocess.ts";
 import type { Asset } from "./assets.ts";
-import { checkPixels } from "../shared/decode.ts";
+import { checkPixels, readHeader } from "../shared/decode.ts";
 import { createPixelBudget } from "./admission.ts";
 import { type Decoder, inlineDecoder } from "./decoding.ts";
 import { ApiError, decodeFailure, errorResponse } from "./errors.ts";
-import { fromBase64, imageHeader, intParam, type Limits, readContent, type RequestContent } from "./input.ts";
+import { fromBase64, intParam, type Limits, readContent, type RequestContent } from "./input.ts";
 import { openApiDocument } from "./openapi.ts";
 
 /** One of the shipped detectors (re-exported for the routes' callers). */
@@ -105,16 +105,16 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
   });
   /** The pixels of one image, refused (413) past the request's budget before any decoding. */
   const imagePixels = (bytes: Uint8Array, field: string, budgetLeft = limits.maxPixels) => {
-    const { width, height } = imageHeader(bytes, field);
     try {
+      const { width, height } = readHeader(bytes);
       checkPixels(width, height, budgetLeft, field);
+      return width * height;
     } catch (error) {
       throw decodeFailure(error, field);
     }
-    return width * height;
   };
   /** Decode a request's image within the shared budget and run `work` on it. */
-  const withFrame = <T>(bytes: Uint8Array, work: (frame: Frame) => Promise<T>) =>
+  const withFrame = <T>(bytes: Uint8Array, work: (frame: Frame) => T | Promise<T>) =>
     budget.run(
       imagePixels(bytes, "image"),
       async () => work(await decoder.frame(bytes, limits.maxPixels, "image")),
@@ -223,8 +223,8 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
     const detector = crop ? null : await engine.detector(detectorParam(param(query, content, "detector")));
     const { input, box } = await withFrame(
       imageBytes(content),
-      (frame): Promise<{ input: Float32Array; box: Box | null }> => {
-        if (!detector) return Promise.resolve({ input: faceInput(frame, size), box: null });
+      (frame): { input: Float32Array; box: Box | null } => {
+        if (!detector) return { input: faceInput(frame, size), box: null };
         const faces = detector.detect(frame, { maxFaces: 50 });
         if (faces.length === 0) {
           throw new ApiError(
@@ -242,10 +242,7 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
           );
         }
         const found = faces[faceIndex].box;
-        return Promise.resolve({
-          input: faceInput(frame, size, faceCrop(found, detector.cropMargin)),
-          box: found,
-        });
+        return { input: faceInput(frame, size, faceCrop(found, detector.cropMargin)), box: found };
       },
     );
     const explanation = await explainFace(model, input, { classIndex });

@@ -1,5 +1,4 @@
-import { type ImageHeader, readHeader } from "../shared/decode.ts";
-import { ApiError, decodeFailure } from "./errors.ts";
+import { ApiError } from "./errors.ts";
 
 /** Limits on what one request may carry. */
 export interface Limits {
@@ -63,15 +62,6 @@ export async function readBody(req: Request, limit: number, timeoutMs: number): 
 
 function tooLarge(limit: number) {
   return new ApiError(413, "body_too_large", `request body is over the ${limit}-byte limit`);
-}
-
-/** An image's header (format and size), or the client error that says why it cannot be one. */
-export function imageHeader(bytes: Uint8Array, field: string): ImageHeader {
-  try {
-    return readHeader(bytes);
-  } catch (error) {
-    throw decodeFailure(error, field);
-  }
 }
 
 /** Decode standard base64 (data: URL prefix allowed) or fail with a 400 naming the field. */
