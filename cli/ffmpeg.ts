@@ -12,9 +12,10 @@ export interface VideoInfo {
   durationS: number;
 }
 
-async function run(cmd: string, args: string[]) {
+/** Start ffmpeg or ffprobe; a missing binary is a usage error naming the install command. */
+function spawn(cmd: "ffmpeg" | "ffprobe", args: string[], stdio: Omit<Deno.CommandOptions, "args">) {
   try {
-    return await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+    return new Deno.Command(cmd, { ...stdio, args }).spawn();
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) throw new UsageError(MISSING);
     throw error;
@@ -23,7 +24,7 @@ async function run(cmd: string, args: string[]) {
 
 /** Size, frame rate and duration of a video file. */
 export async function probeVideo(path: string): Promise<VideoInfo> {
-  const out = await run("ffprobe", [
+  const out = await spawn("ffprobe", [
     ...[
       "-v",
       "error",
@@ -33,7 +34,7 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
       "stream=width,height,avg_frame_rate,r_frame_rate",
     ],
     ...["-show_entries", "format=duration", "-of", "json", path],
-  ]);
+  ], { stdout: "piped", stderr: "piped" }).output();
   if (out.code !== 0) {
     const why = new TextDecoder().decode(out.stderr).trim().split("\n").pop();
     throw new UsageError(`cannot read ${path} as a video: ${why}`);
@@ -70,31 +71,10 @@ export async function* readFrames(
   path: string,
   size: { width: number; height: number },
 ): AsyncGenerator<Frame> {
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command("ffmpeg", {
-      args: [
-        ...[
-          "-v",
-          "error",
-          "-nostdin",
-          "-i",
-          path,
-          "-map",
-          "0:v:0",
-          "-vf",
-          `scale=${size.width}:${size.height}`,
-        ],
-        ...["-f", "rawvideo", "-pix_fmt", "rgba", "pipe:1"],
-      ],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) throw new UsageError(MISSING);
-    throw error;
-  }
+  const child = spawn("ffmpeg", [
+    ...["-v", "error", "-nostdin", "-i", path, "-map", "0:v:0", "-vf", `scale=${size.width}:${size.height}`],
+    ...["-f", "rawvideo", "-pix_fmt", "rgba", "pipe:1"],
+  ], { stdin: "null", stdout: "piped", stderr: "piped" });
   const bytes = size.width * size.height * 4;
   const reader = child.stdout.getReader();
   const buffer = new Uint8Array(bytes);
@@ -132,33 +112,11 @@ export async function* readFrames(
 
 /** An H.264 MP4 encoder fed RGBA frames of `size`; close() finishes the file. */
 export function videoWriter(path: string, size: { width: number; height: number }, fps: number) {
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command("ffmpeg", {
-      args: [
-        ...["-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgba", "-s", `${size.width}x${size.height}`],
-        ...[
-          "-r",
-          String(fps),
-          "-i",
-          "pipe:0",
-          "-c:v",
-          "libx264",
-          "-preset",
-          "veryfast",
-          "-pix_fmt",
-          "yuv420p",
-        ],
-        ...["-movflags", "+faststart", path],
-      ],
-      stdin: "piped",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) throw new UsageError(MISSING);
-    throw error;
-  }
+  const child = spawn("ffmpeg", [
+    ...["-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgba", "-s", `${size.width}x${size.height}`],
+    ...["-r", String(fps), "-i", "pipe:0", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"],
+    ...["-movflags", "+faststart", path],
+  ], { stdin: "piped", stdout: "null", stderr: "piped" });
   const writer = child.stdin.getWriter();
   return {
     /** Append one frame. */
