@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import { attackCases, greyPng, multipart, mutate, prng, seedImages } from "../tests/attack_corpus.ts";
 import { startServer } from "../tests/server_helpers.ts";
+import { processMemory, quantile } from "./stats.ts";
 
 const HELP = `Usage: deno task bench:abuse [--fuzz N] [--heavy N] [--json FILE]
 
@@ -21,11 +22,6 @@ and the server's RSS (warm, peak, settled).
 
 const HANG_LIMIT_MS = 30_000;
 
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-}
-
 async function post(base: string, path: string, body: Uint8Array, headers: Record<string, string>) {
   try {
     const res = await fetch(`${base}${path}`, {
@@ -39,11 +35,6 @@ async function post(base: string, path: string, body: Uint8Array, headers: Recor
   } catch {
     return 0; // no answer within the hang limit, or the connection died
   }
-}
-
-function peakRss(pid: number): number {
-  const line = Deno.readTextFileSync(`/proc/${pid}/status`).split("\n").find((l) => l.startsWith("VmHWM:"));
-  return line ? Number(line.replace(/\D/g, "")) * 1024 : 0;
 }
 
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
@@ -151,7 +142,7 @@ if (import.meta.main) {
     }
     await new Promise((r) => setTimeout(r, 3000));
     const settled = server.rss();
-    const peak = peakRss(server.pid);
+    const peak = processMemory(server.pid).peak;
     const fivexx = Object.entries(statuses).filter(([s]) => Number(s) >= 500 || Number(s) === 0)
       .reduce((n, [, c]) => n + c, 0);
     console.log(`statuses: ${JSON.stringify(statuses)} (0 = no answer within ${HANG_LIMIT_MS / 1000} s)`);

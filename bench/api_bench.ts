@@ -6,6 +6,13 @@ import { parseArgs } from "node:util";
 import { decodeImage } from "../shared/decode.ts";
 import encodeJpeg from "@jsquash/jpeg/encode.js";
 import { resampleGray, toGray } from "../shared/preprocess.ts";
+import { processMemory, quantile } from "./stats.ts";
+
+/** Resident and peak memory of a process, in MB. */
+function memory(pid: number): { rss: number; peak: number } {
+  const { rss, peak } = processMemory(pid);
+  return { rss: rss / 2 ** 20, peak: peak / 2 ** 20 };
+}
 
 const HELP = `Benchmark the edge API over loopback (it starts its own server process).
 
@@ -17,18 +24,6 @@ Usage: deno task bench:api [--requests N] [--fuzz N] [--json FILE]
 `;
 
 const ROOT = new URL("..", import.meta.url);
-
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-}
-
-/** Resident and peak memory of a process, in MB (Linux /proc). */
-function memory(pid: number): { rss: number; peak: number } {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  const kb = (key: string) => Number(status.match(new RegExp(`${key}:\\s+(\\d+)`))?.[1] ?? 0) / 1024;
-  return { rss: kb("VmRSS"), peak: kb("VmHWM") };
-}
 
 /** A 640x480 JPEG with one face: face-api's demo photo cropped around its first face. */
 async function testJpeg(): Promise<Uint8Array> {

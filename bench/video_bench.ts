@@ -13,6 +13,7 @@ import type { Box, Frame } from "../shared/preprocess.ts";
 import { createTracker, iou } from "../shared/tracker.ts";
 import { createVideoAnalyzer } from "../shared/video_analyzer.ts";
 import { compose, paste, patch } from "../tests/synthetic_video.ts";
+import { quantile } from "./stats.ts";
 
 const HELP = `Usage: deno task bench:video [--frames N] [--media DIR] [--json FILE]
 
@@ -40,11 +41,6 @@ interface Seen {
   box: Box;
   label: string;
   id: number;
-}
-
-function quantile(values: number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
 /** The synthetic call videos: faces from face-api's demo photos, drifting as people in calls do. */

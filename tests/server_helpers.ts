@@ -1,4 +1,5 @@
 /** Start the real API server (worker/main.ts) in its own process on a free loopback port. */
+import { processMemory } from "../bench/stats.ts";
 import { DENO, ROOT } from "./helpers.ts";
 
 /** A running server process. */
@@ -77,12 +78,7 @@ export async function startServer(
     port: bound,
     pid: child.pid,
     alive: () => !exited,
-    rss() {
-      const line = Deno.readTextFileSync(`/proc/${child.pid}/status`).split("\n").find((l) =>
-        l.startsWith("VmRSS:")
-      );
-      return line ? Number(line.replace(/\D/g, "")) * 1024 : 0;
-    },
+    rss: () => processMemory(child.pid).rss,
     async stop() {
       if (exited) return;
       child.kill();

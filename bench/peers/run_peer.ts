@@ -6,6 +6,7 @@ import { argmax, computeMetrics } from "../../shared/metrics.ts";
 import type { Frame } from "../../shared/preprocess.ts";
 import { listLabelledFolder, readFer2013Labels } from "../../cli/dataset.ts";
 import { LABELS } from "../../shared/labels.ts";
+import { processMemory } from "../stats.ts";
 import { fileBytes, type Peer, rgbaPixels } from "./peer.ts";
 
 const HELP = `Run one entrant of the peer benchmark in this process and print its figures as JSON.
@@ -40,12 +41,6 @@ async function createPeer(id: string): Promise<Peer> {
   if (id === "face-api") return (await import("./faceapi.ts")).createFaceApiPeer();
   if (id === "human") return (await import("./human.ts")).createHumanPeer();
   throw new Error(`unknown --peer ${id}`);
-}
-
-/** Peak resident set size of this process (VmHWM), in bytes. */
-function peakRss(): number {
-  const line = Deno.readTextFileSync("/proc/self/status").split("\n").find((l) => l.startsWith("VmHWM:"));
-  return line ? Number(line.replace(/\D/g, "")) * 1024 : Deno.memoryUsage().rss;
 }
 
 async function accuracy(peer: Peer, ferplus: string) {
@@ -124,7 +119,7 @@ async function pipeline(peer: Peer, manifest: Manifest, runs: number) {
     }
     perFrame[frame.name] = { ms, faces, expected: frame.faces };
   }
-  const peakRssBytes = peakRss(); // before decoding the full-size photos below
+  const peakRssBytes = processMemory(Deno.pid).peak; // before decoding the full-size photos below
   const facesFound: Record<
     string,
     { found: number; extra: number; expected: number; perPhoto: Record<string, number> }
