@@ -210,7 +210,7 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   checkPixels(header.width, header.height, maxPixels);
   let frame: Frame;
-  if (header.format === "bmp") frame = decodeBmp(bytes);
+  if (header.format === "bmp") frame = decodeBmp(bytes, header);
   else {
     const format = header.format;
     const decoder = WASM_DECODERS[format];
@@ -233,13 +233,11 @@ function rgba(image: ImageData): Frame {
   return { data: image.data as Uint8ClampedArray, width: image.width, height: image.height, channels: 4 };
 }
 
-/** Uncompressed BMP (1/4/8-bit palette, 24- or 32-bit) to RGBA. */
-function decodeBmp(bytes: Uint8Array): Frame {
-  if (bytes.length < 54) throw new ImageDecodeError("invalid_image", "truncated BMP header");
+/** Uncompressed BMP (1/4/8-bit palette, 24- or 32-bit) to RGBA, at the size its header gave (readHeader). */
+function decodeBmp(bytes: Uint8Array, { width, height }: ImageHeader): Frame {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const offset = view.getUint32(10, true);
   const headerSize = view.getUint32(14, true);
-  const width = view.getInt32(18, true);
   const rawHeight = view.getInt32(22, true);
   const bits = view.getUint16(28, true);
   const compression = view.getUint32(30, true);
@@ -249,8 +247,6 @@ function decodeBmp(bytes: Uint8Array): Frame {
   if (![1, 4, 8, 24, 32].includes(bits)) {
     throw new ImageDecodeError("unsupported_type", `${bits}-bit BMP is not supported`);
   }
-  const height = Math.abs(rawHeight);
-  if (width <= 0 || height === 0) throw new ImageDecodeError("invalid_image", "BMP has no pixels");
   const stride = Math.ceil((width * bits) / 32) * 4;
   if (offset + stride * height > bytes.length) {
     throw new ImageDecodeError("invalid_image", "truncated BMP pixel data");
