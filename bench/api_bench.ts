@@ -1,6 +1,7 @@
 /**
  * `deno task bench:api`: the edge API as a separate process on 127.0.0.1 — cold start, latency at
- * concurrency 1, throughput at 8, a 2,000-request load at 16 with RSS tracking, and a bounded fuzz.
+ * concurrency 1, throughput at 8, a 2,000-request load at 16 with RSS tracking, and a bounded fuzz; then
+ * throughput at 8 again from `deno serve --parallel` (one isolate per core, as `deno task serve` runs it).
  */
 import { parseArgs } from "node:util";
 import { decodeImage } from "../shared/decode.ts";
@@ -68,6 +69,42 @@ async function run(url: string, body: Uint8Array, count: number, concurrency: nu
   return { times, statuses, seconds: (performance.now() - start) / 1000 };
 }
 
+/** A server process on a free loopback port, once it has answered a first analysis (cold start timed). */
+async function startServer(args: string[], jpeg: Uint8Array) {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const base = `http://127.0.0.1:${port}`;
+  const started = performance.now();
+  const process = new Deno.Command(Deno.execPath(), {
+    args: args.map((a) => a.replace("$PORT", String(port))),
+    env: { PORT: String(port) },
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  for (let i = 0; i < 600; i++) {
+    try {
+      const res = await fetch(`${base}/v1/analyze`, {
+        method: "POST",
+        body: jpeg as Uint8Array<ArrayBuffer>,
+        headers: { "content-type": "image/jpeg" },
+      });
+      const body = await res.json();
+      if (res.status === 200) return { base, process, coldStartMs: performance.now() - started };
+      throw new Error(JSON.stringify(body));
+    } catch {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+  process.kill();
+  await process.status;
+  throw new Error(`server (${args.join(" ")}) did not answer within 15 s`);
+}
+
+/** Stop a server process. */
+async function stop(process: Deno.ChildProcess) {
+  process.kill();
+  await process.status;
+}
+
 async function main() {
   const { values } = parseArgs({
     options: {
@@ -79,33 +116,12 @@ async function main() {
   });
   if (values.help) return console.log(HELP);
   const jpeg = await testJpeg();
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const base = `http://127.0.0.1:${port}`;
-  const started = performance.now();
-  const server = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("worker/main.ts", ROOT).pathname],
-    env: { PORT: String(port) },
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
+  const { base, process: server, coldStartMs: coldStart } = await startServer(
+    ["run", "-A", new URL("worker/main.ts", ROOT).pathname],
+    jpeg,
+  );
   const report: Record<string, unknown> = {};
   try {
-    let coldStart = 0;
-    for (let i = 0; i < 600 && !coldStart; i++) {
-      try {
-        const res = await fetch(`${base}/v1/analyze`, {
-          method: "POST",
-          body: jpeg as Uint8Array<ArrayBuffer>,
-          headers: { "content-type": "image/jpeg" },
-        });
-        const body = await res.json();
-        if (res.status === 200) coldStart = performance.now() - started;
-        else throw new Error(JSON.stringify(body));
-      } catch {
-        await new Promise((r) => setTimeout(r, 25));
-      }
-    }
-    if (!coldStart) throw new Error("server did not answer within 15 s");
     console.log(`cold start (spawn -> first 200 on /v1/analyze): ${coldStart.toFixed(0)} ms`);
     report.coldStartMs = coldStart;
 
@@ -180,8 +196,36 @@ async function main() {
     report.fuzz = { statuses: fuzzStatuses, up };
     report.peakRssMb = mem.peak;
   } finally {
-    server.kill();
-    await server.status;
+    await stop(server);
+  }
+  // All cores: `deno serve --parallel`, as `deno task serve` starts it (one isolate per core).
+  const parallel = await startServer(
+    [
+      "serve",
+      "--parallel",
+      "-A",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "$PORT",
+      new URL("worker/serve.ts", ROOT).pathname,
+    ],
+    jpeg,
+  );
+  try {
+    await run(`${parallel.base}/v1/analyze`, jpeg, 80, 8); // every isolate warm
+    const all = await run(`${parallel.base}/v1/analyze`, jpeg, 400, 8);
+    const rps = 400 / all.seconds;
+    const one = (report.c8 as { rps: number }).rps;
+    console.log(
+      `c=8, 400 requests, deno serve --parallel (${navigator.hardwareConcurrency} cores): ${
+        rps.toFixed(1)
+      } req/s, ` +
+        `p50 ${quantile(all.times, 0.5).toFixed(1)} ms; ${(rps / one).toFixed(2)}x one process`,
+    );
+    report.c8Parallel = { rps, p50: quantile(all.times, 0.5), vsOneProcess: rps / one };
+  } finally {
+    await stop(parallel.process);
   }
   if (values.json) await Deno.writeTextFile(values.json, JSON.stringify(report, null, 2) + "\n");
 }

@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { FRAME_PHOTOS, writeManifest } from "./peers/frames.ts";
 import { formatTable, summarise } from "./peers/summary.ts";
 import { bundledModelName } from "./peers/peer.ts";
+import { runPeer } from "./peers/run_peer.ts";
 
 const HELP = `Benchmark Mien against face-api.js (@vladmandic/face-api) and Human (@vladmandic/human):
 FER+ test accuracy, per-face ms (batch 1 and 32), model bytes, cold load, 640x480 frames with 1 and 4
@@ -24,23 +25,10 @@ Usage: deno task bench [options]
 Progress goes to stderr; the Markdown table (as in the README) to stdout.
 `;
 
-const RUNNER = new URL("./peers/run_peer.ts", import.meta.url).pathname;
 const SHARED = new URL("../../shared/", import.meta.url).pathname;
 /** Entrants of the model rows (one expression model each) and of the frame rows (pipelines). */
 const MODEL_PEERS = ["mien", "face-api", "human"];
 const PIPELINE_PEERS = ["mien", "mien-haar", "face-api", "human"];
-
-/** Run one entrant's task in a fresh Deno process; its stdout is one JSON object. */
-async function runPeer(peer: string, task: string, args: string[]): Promise<Record<string, unknown>> {
-  console.error(`bench: ${peer} ${task}`);
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", RUNNER, "--peer", peer, "--task", task, ...args],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  if (out.code !== 0) throw new Error(`${peer} ${task} failed (exit ${out.code})`);
-  return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
-}
 
 /** CPU model and core count of this machine. */
 function machine(): string {

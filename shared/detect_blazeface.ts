@@ -70,7 +70,7 @@ export function createBlazeFaceDetector(
     name: short ? "blazeface-short" : "blazeface",
     cropMargin: short ? BLAZEFACE_SHORT_CROP_MARGIN : BLAZEFACE_CROP_MARGIN,
     detect(frame: Frame, options: DetectOptions = {}): Detection[] {
-      const { maxFaces = 10, minFaceSize = 24 } = options;
+      const { maxFaces = 10, minFaceSize = 24, minScore: threshold = minScore } = options;
       const side = Math.max(frame.width, frame.height);
       // Shrink first in one pass (bounded work on huge frames), then letterbox to the model size.
       const small = shrinkRgb(frame, size);
@@ -100,7 +100,7 @@ export function createBlazeFaceDetector(
       const toFrame = side / size;
       const found: Detection[] = [];
       scores.forEach((score, i) => {
-        if (score < minScore) return;
+        if (score < threshold) return;
         const cx = (boxes[i * 16] + anchors[i][0]) * toFrame;
         const cy = (boxes[i * 16 + 1] + anchors[i][1]) * toFrame;
         const w = boxes[i * 16 + 2] * toFrame * boxScale;

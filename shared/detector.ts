@@ -17,6 +17,8 @@ export interface DetectOptions {
   maxFaces?: number;
   /** Ignore faces smaller than this many pixels (frame scale; default 24). */
   minFaceSize?: number;
+  /** Keep faces at least this confident, in [0,1] (default: the detector's own threshold). */
+  minScore?: number;
 }
 
 /** A face detector over RGBA/grey frames. */

@@ -10,8 +10,13 @@ import type { Detection, FaceDetector } from "./detector.ts";
 import { type Label, LABELS, scoresRecord } from "./labels.ts";
 import { argmax } from "./metrics.ts";
 import type { ExpressionModel } from "./model.ts";
-import { type Box, faceInput, type Frame, shrinkRgb } from "./preprocess.ts";
-import { createTracker } from "./tracker.ts";
+import { type Box, faceInput, type Frame } from "./preprocess.ts";
+import { createTracker, iou } from "./tracker.ts";
+
+/** A re-detected face must overlap its last box this much (IoU) to continue its track. */
+const MIN_FOLLOW_IOU = 0.3;
+/** Two followed faces overlapping more than this (IoU) are one face found twice. */
+const MAX_TRACK_OVERLAP = 0.5;
 
 /** Options for createVideoAnalyzer. */
 export interface VideoAnalyzerOptions {
@@ -28,8 +33,10 @@ export interface VideoAnalyzerOptions {
   fullEveryMs?: number;
   /** Side of the search region around a tracked face, as a multiple of its box (default 2.2). */
   regionScale?: number;
-  /** Mean absolute change of a 32-px thumbnail (0..255) above which a frame is a scene cut (default 30). */
+  /** Mean absolute change of a 32-px thumbnail (0..255) above which a frame is a scene cut (default 20). */
   cutThreshold?: number;
+  /** Classify each face at most this often, in ms (default 100; 0: every frame); boxes move every frame. */
+  classifyEveryMs?: number;
   /** Score half-life for the smoothed expression, in ms (default 400). */
   halfLifeMs?: number;
   /** Keep an identity through misses this long, in ms (default 1000). */
@@ -38,6 +45,9 @@ export interface VideoAnalyzerOptions {
   maxFaces?: number;
   /** Smallest face in frame pixels (default 24). */
   minFaceSize?: number;
+  /** The full detector's confidence threshold here (default 0.5, below a photo's 0.6): a borderline face is
+   * picked up on a scheduled search and then kept by its region re-detections. */
+  minScore?: number;
 }
 
 /** One followed face in a video frame. */
@@ -47,7 +57,7 @@ export interface VideoFace {
   box: Box;
   /** Detector confidence for this frame. */
   score: number;
-  /** This frame's probabilities (LABELS order). */
+  /** The latest probabilities (LABELS order), from this frame or one at most classifyEveryMs before. */
   raw: number[];
   /** Smoothed over time: label and scores. */
   expression: { label: Label; scores: Record<Label, number> };
@@ -63,13 +73,26 @@ export interface VideoFrameResult {
   timings: { detectMs: number; classifyMs: number; totalMs: number };
 }
 
-/** A 32-px-wide grey thumbnail, for cut detection. */
-function thumbnail(frame: Frame): Float32Array {
-  const small = shrinkRgb(frame, 32);
-  const grey = new Float32Array(small.width * small.height);
-  for (let i = 0; i < grey.length; i++) {
-    grey[i] = 0.299 * small.data[i * 3] + 0.587 * small.data[i * 3 + 1] + 0.114 * small.data[i * 3 + 2];
+/** Thumbnail cells per side, and pixels sampled per cell side (a cut changes whole regions, not pixels). */
+const THUMB_CELLS = 32;
+const THUMB_SAMPLES = 4;
+
+/** A THUMB_CELLS x THUMB_CELLS grey thumbnail from a sparse grid of samples, for cut detection. */
+export function thumbnail(frame: Frame): Float32Array {
+  const channels = frame.channels ?? 4;
+  const [g, b] = channels < 3 ? [0, 0] : [1, 2];
+  const side = THUMB_CELLS * THUMB_SAMPLES;
+  const grey = new Float32Array(THUMB_CELLS * THUMB_CELLS);
+  for (let sy = 0; sy < side; sy++) {
+    const row = Math.min(frame.height - 1, Math.floor(((sy + 0.5) * frame.height) / side)) * frame.width;
+    const cellRow = Math.floor(sy / THUMB_SAMPLES) * THUMB_CELLS;
+    for (let sx = 0; sx < side; sx++) {
+      const s = (row + Math.min(frame.width - 1, Math.floor(((sx + 0.5) * frame.width) / side))) * channels;
+      const d = frame.data;
+      grey[cellRow + Math.floor(sx / THUMB_SAMPLES)] += 0.299 * d[s] + 0.587 * d[s + g] + 0.114 * d[s + b];
+    }
   }
+  for (let i = 0; i < grey.length; i++) grey[i] /= THUMB_SAMPLES * THUMB_SAMPLES;
   return grey;
 }
 
@@ -110,6 +133,9 @@ function searchRegion(box: Box, scale: number): Box {
   };
 }
 
+/** A face being followed: where it was last found and its latest classification. */
+type Followed = Detection & { latest?: { at: number; probs: ArrayLike<number> } };
+
 /** Follow faces through a video: see the module comment. */
 export function createVideoAnalyzer(options: VideoAnalyzerOptions) {
   const {
@@ -118,11 +144,13 @@ export function createVideoAnalyzer(options: VideoAnalyzerOptions) {
     regionDetector = detector,
     fullEveryMs = 500,
     regionScale = 2.2,
-    cutThreshold = 30,
+    cutThreshold = 20,
+    classifyEveryMs = 100,
     halfLifeMs = 400,
     maxMissMs = 1000,
     maxFaces = 10,
     minFaceSize = 24,
+    minScore = 0.5,
   } = options;
   const classify = options.classify ??
     (model
@@ -133,29 +161,55 @@ export function createVideoAnalyzer(options: VideoAnalyzerOptions) {
       : null);
   if (!classify) throw new TypeError("createVideoAnalyzer needs a model or a classify function");
   const tracker = createTracker({ halfLifeMs, maxAgeMs: maxMissMs });
-  let boxes: Box[] = [];
+  let faces: Followed[] = [];
   let lastFull = -Infinity;
   let previous: Float32Array | null = null;
 
-  /** Re-find each tracked face in its region; null when one of them is not found there. */
-  const followAll = (frame: Frame): Detection[] | null => {
-    const found: Detection[] = [];
-    for (const box of boxes) {
+  /**
+   * Re-find each tracked face in its region: the hit that overlaps its last box most. `lost` when a face is
+   * not found there or two tracks land on one face (kept once).
+   */
+  const follow = (frame: Frame): { found: Followed[]; lost: boolean } => {
+    const found: Followed[] = [];
+    let lost = false;
+    for (const { box, latest } of faces) {
       const region = searchRegion(box, regionScale);
-      const hits = regionDetector.detect(cropFrame(frame, region), { maxFaces: 1, minFaceSize });
-      if (!hits.length) return null;
-      const hit = hits[0];
-      found.push({
-        score: hit.score,
-        box: {
-          x: hit.box.x + Math.round(region.x),
-          y: hit.box.y + Math.round(region.y),
-          width: hit.box.width,
-          height: hit.box.height,
-        },
-      });
+      const x0 = Math.round(region.x);
+      const y0 = Math.round(region.y);
+      const hits = regionDetector.detect(cropFrame(frame, region), { maxFaces: 3, minFaceSize })
+        .map((hit) => ({ score: hit.score, box: { ...hit.box, x: hit.box.x + x0, y: hit.box.y + y0 } }));
+      const best = hits.map((hit) => ({ hit, overlap: iou(hit.box, box) }))
+        .sort((a, b) => b.overlap - a.overlap)[0];
+      if (
+        !best || best.overlap < MIN_FOLLOW_IOU ||
+        found.some((o) => iou(o.box, best.hit.box) > MAX_TRACK_OVERLAP)
+      ) {
+        lost = true;
+      } else {
+        found.push({ ...best.hit, latest });
+      }
     }
-    return found;
+    return { found, lost };
+  };
+
+  /**
+   * The full detector's faces merged with the followed ones: a followed face takes the full detector's box
+   * where they agree and keeps its own where the detector missed it (a borderline face stays); a full
+   * detection is a new face only where it overlaps no followed face (not a second, partial box on one).
+   */
+  const detectAll = (frame: Frame, followed: Followed[]): Followed[] => {
+    const full: Followed[] = detector.detect(frame, { maxFaces, minFaceSize, minScore });
+    const used = new Set<Followed>();
+    const kept = followed.map((f) => {
+      const same = full.find((d) => !used.has(d) && iou(d.box, f.box) >= MAX_TRACK_OVERLAP);
+      if (!same) return f;
+      used.add(same);
+      return { ...same, latest: f.latest };
+    });
+    const fresh = full.filter((d) =>
+      !used.has(d) && followed.every((f) => iou(d.box, f.box) < MIN_FOLLOW_IOU)
+    );
+    return [...kept, ...fresh].slice(0, maxFaces);
   };
 
   return {
@@ -175,27 +229,35 @@ export function createVideoAnalyzer(options: VideoAnalyzerOptions) {
         ? "start"
         : cut
         ? "cut"
-        : boxes.length === 0 || timeMs - lastFull >= fullEveryMs
+        : faces.length === 0 || timeMs - lastFull >= fullEveryMs
         ? "schedule"
         : "tracking";
-      let detections = reason === "tracking" ? followAll(frame) : null;
-      if (detections === null) {
-        if (reason === "tracking") reason = "lost";
+      const followed = reason === "start" || reason === "cut" ? { found: [], lost: false } : follow(frame);
+      if (reason === "tracking" && followed.lost) reason = "lost";
+      let detections = followed.found;
+      if (reason !== "tracking") {
         if (cut) tracker.reset();
-        detections = detector.detect(frame, { maxFaces, minFaceSize });
+        detections = detectAll(frame, followed.found);
         lastFull = timeMs;
       }
       const detected = performance.now();
-      const probs = detections.length ? await classify(frame, detections) : [];
+      const due = detections.filter(({ latest }) =>
+        !latest || !(timeMs >= latest.at && timeMs - latest.at < classifyEveryMs)
+      );
+      const probs = due.length ? await classify(frame, due) : [];
+      due.forEach((d, i) => (d.latest = { at: timeMs, probs: probs[i] }));
       const classified = performance.now();
-      const tracks = tracker.update(detections.map((d, i) => ({ box: d.box, scores: probs[i] })), timeMs);
-      boxes = detections.map((d) => d.box);
+      const tracks = tracker.update(
+        detections.map((d) => ({ box: d.box, scores: d.latest!.probs })),
+        timeMs,
+      );
+      faces = detections;
       return {
         faces: tracks.map((t, i) => ({
           id: t.id,
-          box: detections![i].box,
-          score: detections![i].score,
-          raw: Array.from(probs[i]),
+          box: detections[i].box,
+          score: detections[i].score,
+          raw: Array.from(detections[i].latest!.probs),
           expression: { label: LABELS[argmax(t.scores)], scores: scoresRecord(t.scores) },
         })),
         timeMs,
@@ -211,7 +273,7 @@ export function createVideoAnalyzer(options: VideoAnalyzerOptions) {
     /** Forget every face (a new video). */
     reset() {
       tracker.reset();
-      boxes = [];
+      faces = [];
       lastFull = -Infinity;
       previous = null;
     },

@@ -3,7 +3,15 @@
  * tfjs wasm, TinyFaceDetector (library defaults: inputSize 416, scoreThreshold 0.5) + FaceExpressionNet.
  */
 import type { Frame } from "../../shared/preprocess.ts";
-import { importBundle, labelPermutation, type Peer, rgbaPixels, toOurOrder, WASM_DIR } from "./peer.ts";
+import {
+  importBundle,
+  labelPermutation,
+  ourLabel,
+  type Peer,
+  rgbaPixels,
+  toOurOrder,
+  WASM_DIR,
+} from "./peer.ts";
 
 const ROOT = new URL("../../node_modules/@vladmandic/face-api/", import.meta.url);
 const MODELS = new URL("model/", ROOT);
@@ -89,7 +97,12 @@ export async function createFaceApiPeer(): Promise<Peer> {
     async analyze(frame) {
       const x = tensor(frame);
       try {
-        return (await faceapi.detectAllFaces(x, options).withFaceExpressions()).length;
+        const found = await faceapi.detectAllFaces(x, options).withFaceExpressions();
+        return found.map((f: FaceApi) => {
+          const { x, y, width, height } = f.detection.box;
+          const top = FACE_API_LABELS.reduce((a, b) => (f.expressions[b] > f.expressions[a] ? b : a));
+          return { box: { x, y, width, height }, label: ourLabel(top) };
+        });
       } finally {
         x.dispose();
       }

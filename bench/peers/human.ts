@@ -1,7 +1,10 @@
 /**
  * Human (@vladmandic/human) as a peer-benchmark entrant: its ESM bundle (own tfjs 4.22.0) on tfjs wasm.
  * Frames go through Human.detect() with the face pipeline reduced to BlazeFace + emotion (mesh, iris,
- * description, antispoof, liveness and every body/hand/object model off; no frame caching). Crops are
+ * description, antispoof, liveness and every body/hand/object model off; no frame caching). In video mode
+ * ("human-video") Human runs as its users run it on a camera: its default frame caching and skipping on
+ * (detector re-run every 99 frames / 2.5 s, emotion every 99 frames / 1.5 s, unchanged frames reused) and
+ * the face mesh on, which is what moves its boxes between detections. Crops are
  * classified by the same ops as Human's src/gear/emotion.ts predict(): face in [0,1] RGB, bilinear
  * resize to 64x64, grey = 0.2989 R + 0.587 G + 0.114 B, (grey - 0.5) * 2, model output as is.
  */
@@ -10,6 +13,7 @@ import {
   graphModelFiles,
   importBundle,
   labelPermutation,
+  ourLabel,
   type Peer,
   rgbaPixels,
   timeForwardPasses,
@@ -26,10 +30,10 @@ export const HUMAN_LABELS = ["angry", "disgust", "fear", "happy", "sad", "surpri
 // deno-lint-ignore no-explicit-any
 type Any = any;
 
-/** Human's configuration for "face pipeline with emotion only" on wasm. */
-function humanConfig() {
+/** Human's configuration for "face pipeline with emotion only" on wasm; `video`: its caching as it ships. */
+function humanConfig(video: boolean) {
   const off = { enabled: false };
-  const noSkip = { skipFrames: 0, skipTime: 0 };
+  const noSkip = video ? {} : { skipFrames: 0, skipTime: 0 };
   return {
     backend: "wasm",
     wasmPath: WASM_DIR.href,
@@ -37,12 +41,12 @@ function humanConfig() {
     modelBasePath: MODELS.href,
     debug: false,
     warmup: "none",
-    cacheSensitivity: 0, // analyse every frame; no result reuse between similar frames
+    ...(video ? {} : { cacheSensitivity: 0 }), // per frame: no result reuse between similar frames
     filter: off,
     face: {
       enabled: true,
       detector: { rotation: false, maxDetected: 10, ...noSkip },
-      mesh: off,
+      mesh: video ? { enabled: true } : off,
       iris: off,
       attention: off,
       description: off,
@@ -58,11 +62,11 @@ function humanConfig() {
   };
 }
 
-/** Human's emotion model (crops) and face pipeline (frames). */
-export async function createHumanPeer(): Promise<Peer> {
+/** Human's emotion model (crops) and face pipeline (frames; `video`: in its video mode). */
+export async function createHumanPeer(video = false): Promise<Peer> {
   const version = JSON.parse(await Deno.readTextFile(new URL("package.json", ROOT))).version;
   const H = await importBundle<Any>(new URL("dist/human.esm.js", ROOT));
-  const human = new H.Human(humanConfig());
+  const human = new H.Human(humanConfig(video));
   const tf = human.tf;
   tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
   const permutation = labelPermutation(HUMAN_LABELS);
@@ -78,10 +82,14 @@ export async function createHumanPeer(): Promise<Peer> {
       return model.execute(tf.mul(tf.sub(grey, 0.5), 2));
     });
   const peer: Peer = {
-    id: "human",
+    id: video ? "human-video" : "human",
     library: `@vladmandic/human ${version}`,
     modelFiles,
-    pipelineFiles: [...await graphModelFiles(new URL("blazeface.json", MODELS)), ...modelFiles],
+    pipelineFiles: [
+      ...await graphModelFiles(new URL("blazeface.json", MODELS)),
+      ...(video ? await graphModelFiles(new URL("facemesh.json", MODELS)) : []),
+      ...modelFiles,
+    ],
     async loadModel() {
       await human.init(); // backend
       model = await tf.loadGraphModel(emotionUrl.href); // what Human's loadModel() does
@@ -112,7 +120,10 @@ export async function createHumanPeer(): Promise<Peer> {
       try {
         const result = await human.detect(x);
         if (result.error) throw new Error(`human: ${result.error}`);
-        return result.face.length;
+        return result.face.map((f: Any) => ({
+          box: { x: f.box[0], y: f.box[1], width: f.box[2], height: f.box[3] },
+          label: ourLabel(f.emotion?.[0]?.emotion ?? "neutral"),
+        }));
       } finally {
         x.dispose();
       }

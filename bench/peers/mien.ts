@@ -44,7 +44,7 @@ export async function createMienPeer(
       await analyzer.analyze(warmFrame);
     },
     async analyze(frame) {
-      return (await analyzer!.analyze(frame)).faces.length;
+      return (await analyzer!.analyze(frame)).faces.map((f) => ({ box: f.box, label: f.expression.label }));
     },
   };
 }

@@ -1,10 +1,16 @@
 /** What the peer benchmark needs from each expression library: Mien, face-api.js, Human. */
-import { labelIndex, LABELS } from "../../shared/labels.ts";
-import type { Frame } from "../../shared/preprocess.ts";
+import { type Label, labelIndex, LABELS } from "../../shared/labels.ts";
+import type { Box, Frame } from "../../shared/preprocess.ts";
+
+/** A face an entrant found in a frame: its box (the library's own convention) and top label. */
+export interface PeerFace {
+  box: Box;
+  label: Label;
+}
 
 /** One library under test, driven the way its own code drives its models. */
 export interface Peer {
-  /** Short id: mien, mien-haar, face-api, human. */
+  /** Short id: mien, mien-haar, face-api, human, human-video. */
   id: string;
   /** Library and version, as the table prints it. */
   library: string;
@@ -20,8 +26,8 @@ export interface Peer {
   timeForward(batch: number, iterations: number): Promise<number>;
   /** Load the detector + expression pipeline (its first frame included: cold load). */
   loadPipeline(warmFrame: Frame): Promise<void>;
-  /** Detect and classify every face of one RGBA frame; faces found. */
-  analyze(frame: Frame): Promise<number>;
+  /** Detect and classify every face of one RGBA frame (frames of a video in order, for video modes). */
+  analyze(frame: Frame): Promise<PeerFace[]>;
 }
 
 /**
@@ -34,6 +40,13 @@ export function labelPermutation(peerLabels: readonly string[]): number[] {
     throw new Error(`labels ${peerLabels.join(", ")} are not a permutation of ${LABELS.join(", ")}`);
   }
   return order;
+}
+
+/** Our label for one of a library's label names (throws on a name outside our seven classes). */
+export function ourLabel(name: string): Label {
+  const i = labelIndex(name);
+  if (i < 0) throw new Error(`unknown expression label "${name}"`);
+  return LABELS[i];
 }
 
 /** A library's probabilities (its own label order) rearranged into Mien's LABELS order. */

@@ -14,13 +14,15 @@ Called by bench/model_bench.ts (deno task bench), one process per entrant and ru
 
 Usage: deno run -A bench/peers/run_peer.ts --peer ID --task TASK [options]
 
-  --peer ID          mien | mien-haar | face-api | human
+  --peer ID          mien | mien-haar | face-api | human | human-video (Human with its frame caching)
   --task TASK        accuracy (FER+ test) | model (bytes, cold load, per-face ms) | pipeline (frames,
                      faces found, peak RSS) | probe (probabilities for one face crop, in Mien's label order)
+                     | video (ms, boxes and labels per frame of each video in --manifest)
   --ferplus DIR      FER+ root (accuracy)
   --rounds N         per-face timing rounds (model; default 5)
   --iterations N     batch-1 inferences per round; batch 32 runs N/10 (model; default 50)
-  --manifest FILE    frames and photo sets written by bench/model_bench.ts (pipeline)
+  --manifest FILE    frames and photo sets written by bench/model_bench.ts (pipeline), or the videos
+                     written by bench/video_bench.ts (video)
   --frames N         timed analyses per frame (pipeline; default 20)
   --image FILE       photo to classify (probe)
   --box X,Y,W,H      face box in that photo (probe; default the whole photo)
@@ -33,13 +35,32 @@ export interface Manifest {
   photoSets: { name: string; photos: { path: string; faces: number }[] }[];
 }
 
+/** Run one entrant's task in a fresh Deno process (this module as its CLI); its stdout is one JSON object. */
+export async function runPeer(peer: string, task: string, args: string[]): Promise<Record<string, unknown>> {
+  console.error(`bench: ${peer} ${task}`);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL(import.meta.url).pathname, "--peer", peer, "--task", task, ...args],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (out.code !== 0) throw new Error(`${peer} ${task} failed (exit ${out.code})`);
+  return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
+}
+
+/** Videos shared with the video task (written by bench/video_bench.ts): raw RGBA frames, one file each. */
+export interface VideoManifest {
+  videos: { name: string; file: string; width: number; height: number; frames: number }[];
+}
+
 /** The entrant named `id`, imported on demand so that each process loads one library only. */
 async function createPeer(id: string): Promise<Peer> {
   if (id === "mien" || id === "mien-haar") {
     return (await import("./mien.ts")).createMienPeer(id === "mien" ? "blazeface" : "haar");
   }
   if (id === "face-api") return (await import("./faceapi.ts")).createFaceApiPeer();
-  if (id === "human") return (await import("./human.ts")).createHumanPeer();
+  if (id === "human" || id === "human-video") {
+    return (await import("./human.ts")).createHumanPeer(id === "human-video");
+  }
   throw new Error(`unknown --peer ${id}`);
 }
 
@@ -114,7 +135,7 @@ async function pipeline(peer: Peer, manifest: Manifest, runs: number) {
     let faces = 0;
     for (let i = 0; i < runs; i++) {
       const t = performance.now();
-      faces = await peer.analyze(frame);
+      faces = (await peer.analyze(frame)).length;
       ms.push(performance.now() - t);
     }
     perFrame[frame.name] = { ms, faces, expected: frame.faces };
@@ -129,7 +150,7 @@ async function pipeline(peer: Peer, manifest: Manifest, runs: number) {
     let extra = 0;
     const perPhoto: Record<string, number> = {};
     for (const photo of set.photos) {
-      const n = await peer.analyze(await decodeImage(await Deno.readFile(photo.path)));
+      const n = (await peer.analyze(await decodeImage(await Deno.readFile(photo.path)))).length;
       perPhoto[basename(photo.path)] = n;
       found += Math.min(n, photo.faces);
       extra += Math.max(0, n - photo.faces);
@@ -137,6 +158,33 @@ async function pipeline(peer: Peer, manifest: Manifest, runs: number) {
     facesFound[set.name] = { found, extra, expected: set.photos.reduce((a, p) => a + p.faces, 0), perPhoto };
   }
   return { bytes: await fileBytes(peer.pipelineFiles), coldLoadMs, perFrame, peakRssBytes, facesFound };
+}
+
+/** Each video's frames in order, as a camera would give them: ms and faces per frame. */
+async function video(peer: Peer, manifest: VideoManifest) {
+  const results = [];
+  for (const v of manifest.videos) {
+    const bytes = await Deno.readFile(v.file);
+    const size = v.width * v.height * 4;
+    const frames = Array.from({ length: v.frames }, (_, i) => ({
+      data: bytes.subarray(i * size, (i + 1) * size),
+      width: v.width,
+      height: v.height,
+    }));
+    // Warm on a black frame, so a video mode starts the video with nothing cached.
+    const black = { data: new Uint8Array(size), width: v.width, height: v.height };
+    if (!results.length) await peer.loadPipeline(black);
+    else await peer.analyze(black);
+    const ms: number[] = [];
+    const faces = [];
+    for (const frame of frames) {
+      const t = performance.now();
+      faces.push(await peer.analyze(frame));
+      ms.push(performance.now() - t);
+    }
+    results.push({ name: v.name, ms, faces });
+  }
+  return { videos: results };
 }
 
 async function main() {
@@ -166,11 +214,14 @@ async function main() {
     if (!values.manifest) throw new Error("--task pipeline needs --manifest");
     const manifest = JSON.parse(await Deno.readTextFile(values.manifest)) as Manifest;
     result = await pipeline(peer, manifest, Number(values.frames));
+  } else if (values.task === "video") {
+    if (!values.manifest) throw new Error("--task video needs --manifest");
+    result = await video(peer, JSON.parse(await Deno.readTextFile(values.manifest)) as VideoManifest);
   } else if (values.task === "probe") {
     if (!values.image) throw new Error("--task probe needs --image");
     result = await probe(peer, values.image, values.box);
   } else {
-    throw new Error(`--task must be accuracy, model, pipeline or probe; see --help`);
+    throw new Error(`--task must be accuracy, model, pipeline, video or probe; see --help`);
   }
   console.log(
     JSON.stringify({ peer: peer.id, library: peer.library, task: values.task, ...result as object }),
