@@ -1,14 +1,16 @@
 /// <reference lib="dom" />
 /**
  * Content script for a tab the user turned on: finds the page's videos (also ones added later),
- * sends downscaled frames to the tab's analyzer frame as ImageBitmaps, and draws each tracked
- * face's box and label over its video. Turning off removes every element and stops all work.
+ * sends downscaled frames to the tab's analyzer frame as ImageBitmaps — one at a time, the video chosen
+ * by the tab's analysis budget (scheduler.ts) — and draws each tracked face's box and label over its
+ * video. Turning off removes every element and stops all work.
  */
 import type { Label } from "../shared/labels.ts";
 import { css, LABEL_COLORS, textOn } from "../shared/palette.ts";
 import { browser } from "./browser.ts";
 import type { FromFrame, OverlayFace, RuntimeMessage, ToFrame } from "./messages.ts";
 import { placeFrame, toPage } from "./overlay.ts";
+import { nextTile, sentTime, type Tile, tileRates } from "./scheduler.ts";
 import { DEFAULT_SETTINGS } from "./settings.ts";
 
 /** Longest side of the frames sent for analysis (BlazeFace works at 256 anyway). */
@@ -38,8 +40,9 @@ interface Tracked {
   video: HTMLVideoElement;
   /** When the latest frame was sent (performance.now()). */
   sentAt: number;
-  busy: boolean;
   lastTime: number;
+  /** How much its faces changed between its last two results (0..1, smoothed). */
+  change: number;
   unreadable: string | null;
   result?: Extract<FromFrame, { type: "result" }>;
 }
@@ -60,7 +63,9 @@ function createOverlay() {
   let nextId = 0;
   let port: MessagePort | undefined;
   let ready = false;
-  let fps = DEFAULT_SETTINGS.fps;
+  let budget = DEFAULT_SETTINGS.budget;
+  /** The one frame being analysed (sent, no result yet), and since when. */
+  let inFlight: { id: number; since: number } | null = null;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let capture: Extract<FromFrame, { type: "result" }> | undefined;
   let capturing = false;
@@ -77,8 +82,8 @@ function createOverlay() {
           id: nextId++,
           video,
           sentAt: -Infinity,
-          busy: false,
           lastTime: -1,
+          change: 1,
           unreadable: null,
         });
       }
@@ -88,17 +93,29 @@ function createOverlay() {
     queueRedraw();
   }
 
-  /** Send the video's current frame when it is due (at most `fps` per second, one in flight). */
+  /** Whether a video has a frame to analyse now: readable, loaded, and playing or not yet analysed here. */
+  function hasFrame(t: Tracked): boolean {
+    const { video } = t;
+    if (t.unreadable || video.readyState < 2 || !video.videoWidth || !video.videoHeight) return false;
+    return !(video.paused && video.currentTime === t.lastTime);
+  }
+
+  /** The part of a video on screen, in CSS pixels² (0 when scrolled away or the tab is hidden). */
+  function areaOnScreen(video: HTMLVideoElement): number {
+    if (document.visibilityState === "hidden") return 0;
+    const r = video.getBoundingClientRect();
+    const w = Math.min(r.right, innerWidth) - Math.max(r.left, 0);
+    const h = Math.min(r.bottom, innerHeight) - Math.max(r.top, 0);
+    return w > 0 && h > 0 ? w * h : 0;
+  }
+
+  /** Send a video's current frame, downscaled, to the analyzer. */
   async function sample(t: Tracked) {
     const { video } = t;
     const w = video.videoWidth;
     const h = video.videoHeight;
-    if (!ready || capturing || t.busy || t.unreadable || video.readyState < 2 || !w || !h) return;
-    if (performance.now() - t.sentAt < 1000 / fps - 1) return;
-    if (video.paused && video.currentTime === t.lastTime) return;
     const scale = Math.min(1, MAX_SIDE / Math.max(w, h));
-    t.busy = true;
-    t.sentAt = performance.now();
+    inFlight = { id: t.id, since: performance.now() };
     t.lastTime = video.currentTime;
     try {
       const bitmap = await createImageBitmap(video, {
@@ -108,7 +125,7 @@ function createOverlay() {
       });
       send({ type: "frame", video: t.id, bitmap, mediaTime: t.lastTime }, [bitmap]);
     } catch (error) {
-      t.busy = false;
+      inFlight = null;
       console.debug("Mien cannot read a video:", error);
       t.unreadable = "A video on this page comes from another site or is protected, and cannot be read.";
       send({ type: "unreadable", reason: t.unreadable });
@@ -116,28 +133,63 @@ function createOverlay() {
     }
   }
 
+  /** Send the frame the budget says is due next, if the analyzer is free; then wait for the next one. */
   function tick() {
     if (stopped) return;
-    for (const t of videos.values()) sample(t);
-    timer = setTimeout(tick, 1000 / fps / 2);
+    clearTimeout(timer);
+    // A frame lost on the way (the analyzer reloaded) does not stall the tab for more than 5 s.
+    if (inFlight && performance.now() - inFlight.since > 5000) inFlight = null;
+    let wait = 100;
+    if (ready && !capturing && !inFlight) {
+      const ready = [...videos.values()].filter(hasFrame);
+      const tiles: Tile[] = ready.map((t) => {
+        const area = areaOnScreen(t.video);
+        return { id: t.id, visible: area > 0, area, change: t.change, lastSent: t.sentAt };
+      });
+      const rates = tileRates(tiles, { perSecond: budget });
+      const now = performance.now();
+      const next = nextTile(tiles, rates, now);
+      if (next.id !== null) {
+        const t = ready.find((t) => t.id === next.id)!;
+        sample(t);
+        t.sentAt = sentTime(t.sentAt, rates.get(t.id)!, now);
+      } else wait = Math.min(wait, next.wait);
+    }
+    timer = setTimeout(tick, Math.max(1, wait));
+  }
+
+  /** How much a video's faces changed from one result to the next, 0..1. */
+  function changeBetween(before: OverlayFace[] | undefined, after: OverlayFace[]): number {
+    if (!before || before.length !== after.length) return 1;
+    let most = 0;
+    for (const face of after) {
+      const old = before.find((f) => f.face === face.face);
+      if (!old || old.label !== face.label) return 1;
+      const shift = Math.hypot(
+        face.box.x + face.box.width / 2 - old.box.x - old.box.width / 2,
+        face.box.y + face.box.height / 2 - old.box.y - old.box.height / 2,
+      );
+      most = Math.max(most, Math.min(1, (4 * shift) / Math.max(1, face.box.width)));
+    }
+    return most;
   }
 
   function onMessage(message: FromFrame) {
     if (message.type === "ready") ready = true;
-    else if (message.type === "config") fps = message.fps;
+    else if (message.type === "config") budget = message.budget;
     else if (message.type === "capture") {
       capturing = message.on;
       capture = undefined;
     } else if (message.type === "result" && message.video === -1) capture = message;
     else {
+      if (inFlight?.id === message.video) inFlight = null;
       const t = [...videos.values()].find((v) => v.id === message.video);
-      if (!t) return;
-      t.busy = false;
-      if (message.type === "unreadable") t.unreadable = message.reason;
-      else {
+      if (t && message.type === "unreadable") t.unreadable = message.reason;
+      else if (t && message.type === "result") {
+        t.change = (t.change + changeBetween(t.result?.faces, message.faces)) / 2;
         t.result = message;
-        sample(t);
       }
+      tick();
     }
     queueRedraw();
   }

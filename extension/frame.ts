@@ -39,7 +39,7 @@ globalThis.addEventListener("message", async (event) => {
   engine = createEngine(settings);
   port.onmessage = (e) => onFrame(e.data as ToFrame);
   engine.then(
-    () => post({ type: "ready" }, { type: "config", fps: settings.fps }),
+    () => post({ type: "ready" }, { type: "config", budget: settings.budget }),
     (e) => status.error = `analyzer failed to load: ${e.message}`,
   );
 });
@@ -49,12 +49,16 @@ const session = createSession();
 /** One video verb per video of the tab (faces followed between detections), made by the current engine. */
 const verbs = new Map<number, ReturnType<Engine["video"]>>();
 const faceNumbers = new Map<string, number>();
-const analysedAt: number[] = [];
+/** Recent analyses (when, which video), for the rates; each video's latest face count and when. */
+const analysed: { at: number; video: number }[] = [];
+const facesByVideo = new Map<number, { count: number; at: number }>();
 const blackFrames = new Map<number, number>();
 const status: TabStatus = {
   mode: settings.mode,
   source: "local",
   fps: 0,
+  perVideo: 0,
+  budget: settings.budget,
   videos: 0,
   faces: 0,
   unreadable: null,
@@ -68,7 +72,8 @@ onSettingsChanged(async (next) => {
   const old = engine;
   settings = next;
   status.mode = next.mode;
-  post({ type: "config", fps: next.fps });
+  status.budget = next.budget;
+  post({ type: "config", budget: next.budget });
   if (!old) return;
   engine = createEngine(next);
   verbs.clear();
@@ -79,9 +84,13 @@ function post(...messages: FromFrame[]) {
   for (const message of messages) port?.postMessage(message);
 }
 
-/** Tracked face number for a track of a video (numbers are per tab, from 1). */
-function faceNumber(video: number, track: number): number {
-  const key = `${video}:${track}`;
+/**
+ * The number a face goes by in the overlay and the popup (per tab, from 1). With one video, one number per
+ * track; in a gallery (several videos), one per place in its tile (left to right), so that a participant
+ * keeps one number and one chart while their tile's tracks restart.
+ */
+function faceNumber(video: number, track: number, place: number): number {
+  const key = status.videos > 1 ? `${video}@${place}` : `${video}:${track}`;
   if (!faceNumbers.has(key)) faceNumbers.set(key, faceNumbers.size + 1);
   return faceNumbers.get(key)!;
 }
@@ -117,23 +126,28 @@ async function analyse(
   if (!verb) verbs.set(video, verb = current.video({ halfLifeMs: 500 }));
   const now = performance.now();
   const result = await verb.analyzeVideoFrame(image, now);
-  const faces: OverlayFace[] = result.faces.map((f) => ({
-    face: faceNumber(video, f.id),
+  const order = result.faces.map((f) => f.box.x).sort((a, b) => a - b);
+  const numbers = result.faces.map((f) => faceNumber(video, f.id, order.indexOf(f.box.x)));
+  const faces: OverlayFace[] = result.faces.map((f, i) => ({
+    face: numbers[i],
     box: f.box,
     label: f.expression.label,
     confidence: f.expression.scores[f.expression.label],
   }));
   session.add(
-    result.faces.map((f) => ({
-      face: faceNumber(video, f.id),
+    result.faces.map((f, i) => ({
+      face: numbers[i],
       scores: LABELS.map((l) => f.expression.scores[l]),
     })),
     Date.now(),
   );
-  analysedAt.push(now);
-  while (analysedAt.length && now - analysedAt[0] > 3000) analysedAt.shift();
-  status.fps = analysedAt.length / Math.min(3, Math.max(1, (now - analysedAt[0]) / 1000));
-  status.faces = faces.length;
+  analysed.push({ at: now, video });
+  while (analysed.length && now - analysed[0].at > 3000) analysed.shift();
+  status.fps = analysed.length / Math.min(3, Math.max(1, (now - analysed[0].at) / 1000));
+  status.perVideo = status.fps / new Set(analysed.map((a) => a.video)).size;
+  facesByVideo.set(video, { count: faces.length, at: now });
+  for (const [v, seen] of facesByVideo) if (now - seen.at > 2000) facesByVideo.delete(v);
+  status.faces = [...facesByVideo.values()].reduce((sum, seen) => sum + seen.count, 0);
   status.problem = verb.last.problem ?? null;
   status.source = verb.last.source;
   status.error = null;
@@ -189,7 +203,8 @@ async function startCapture(streamId: string) {
     } catch (error) {
       status.error = (error as Error).message;
     }
-    await new Promise((r) => setTimeout(r, Math.max(0, 1000 / settings.fps - (performance.now() - started))));
+    const every = 1000 / Math.min(30, settings.budget);
+    await new Promise((r) => setTimeout(r, Math.max(0, every - (performance.now() - started))));
   }
   status.tabCapture = false;
   post({ type: "capture", on: false });

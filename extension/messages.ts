@@ -8,7 +8,11 @@ export interface TabStatus {
   source: "local" | "remote";
   /** Frames analysed per second, over all videos, in the last few seconds. */
   fps: number;
-  /** Videos on the page, and faces in the latest results. */
+  /** Frames analysed per second and video (the videos analysed in the last few seconds). */
+  perVideo: number;
+  /** The tab's budget: frames analysed per second, shared by its videos. */
+  budget: number;
+  /** Videos on the page, and faces in the latest results of all of them. */
   videos: number;
   faces: number;
   /** Set when a video's frames cannot be read (cross-origin or protected). */
@@ -51,7 +55,7 @@ export type ToFrame =
 /** Frame -> content script. `config` carries only what the page side needs (never the API key). */
 export type FromFrame =
   | { type: "ready" }
-  | { type: "config"; fps: number }
+  | { type: "config"; budget: number }
   | { type: "result"; video: number; mediaTime: number; width: number; height: number; faces: OverlayFace[] }
   | { type: "unreadable"; video: number; reason: string }
   | { type: "capture"; on: boolean };

@@ -14,7 +14,7 @@ const current = await loadSettings();
 field("apiUrl").value = current.apiUrl;
 field("apiKey").value = current.apiKey;
 field("fallback").checked = current.fallback;
-field("fps").value = String(current.fps);
+field("budget").value = String(current.budget);
 
 function showRemote() {
   $("remote").hidden = (form.elements.namedItem("mode") as RadioNodeList).value !== "remote";
@@ -29,7 +29,7 @@ function formSettings(): Settings {
     apiUrl: field("apiUrl").value.trim(),
     apiKey: field("apiKey").value.trim(),
     fallback: field("fallback").checked,
-    fps: Number(field("fps").value),
+    budget: Number(field("budget").value),
   };
 }
 

@@ -122,10 +122,12 @@ async function refresh() {
     statusLine.textContent = "No video on this page yet: Mien starts as soon as one plays.";
   } else {
     const where = status.source === "remote" ? "with the Edge API (face crops only)" : "on this device";
-    statusLine.textContent = `${count(status.videos, "video")}, ${count(status.faces, "face")}, ` +
-      `${status.fps.toFixed(1)} frames/s analysed ${where}${
-        status.tabCapture ? ", from a tab capture" : ""
-      }.`;
+    const rate = status.videos > 1
+      ? `${status.perVideo.toFixed(1)} frames/s analysed per video (${status.budget}/s shared by the tab)`
+      : `${status.fps.toFixed(1)} frames/s analysed`;
+    statusLine.textContent = `${count(status.videos, "video")}, ${
+      count(status.faces, "face")
+    }, ${rate} ${where}${status.tabCapture ? ", from a tab capture" : ""}.`;
   }
   const text = status?.error ?? captureError ?? status?.unreadable ??
     (status?.problem

@@ -10,8 +10,8 @@ export interface Settings {
   apiKey: string;
   /** Classify on this device when the Edge API fails. */
   fallback: boolean;
-  /** Most video frames analysed per second and per video. */
-  fps: number;
+  /** Frames analysed per second for a whole tab, shared by its videos (each at most 30). */
+  budget: number;
 }
 
 /** Settings before the user changes anything: everything stays on the device. */
@@ -20,7 +20,7 @@ export const DEFAULT_SETTINGS: Settings = {
   apiUrl: "http://127.0.0.1:8787",
   apiKey: "",
   fallback: true,
-  fps: 15,
+  budget: 60,
 };
 
 /** The stored settings over the defaults. */
@@ -39,7 +39,7 @@ export async function saveSettings(settings: Settings): Promise<string | null> {
 
 /** Why settings cannot be used, or null. */
 export function checkSettings(s: Settings): string | null {
-  if (!(s.fps >= 1 && s.fps <= 30)) return "frames per second must be between 1 and 30";
+  if (!(s.budget >= 5 && s.budget <= 120)) return "frames per second for a tab must be between 5 and 120";
   if (s.mode === "remote") {
     let url: URL;
     try {

@@ -34,14 +34,15 @@ async function run(cmd: string, args: string[]) {
 }
 
 /**
- * The clip as VP8 WebM for <video> (whole), and as a .y4m fake camera (640x360, 30 fps) from its
- * 3-7 s stretch, where one face faces the camera as in a webcam; made in `dir`. Null without the
- * clip or ffmpeg.
+ * The clip as VP8 WebM for <video> (whole), as a .y4m fake camera (640x360, 30 fps) from its 3-7 s
+ * stretch, where one face faces the camera as in a webcam, and that stretch as a 320x240 WebM for a
+ * call's gallery tiles; made in `dir`. Null without the clip or ffmpeg.
  */
-export async function makeMedia(dir: string): Promise<{ webm: string; y4m: string } | null> {
+export async function makeMedia(dir: string): Promise<{ webm: string; y4m: string; tile: string } | null> {
   if (!existsSync(CLIP) || !hasFfmpeg()) return null;
   const webm = `${dir}/clip.webm`;
   const y4m = `${dir}/camera.y4m`;
+  const tile = `${dir}/tile.webm`;
   const quiet = ["-hide_banner", "-loglevel", "error", "-y"];
   const vp8 = ["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "1M"];
   await run("ffmpeg", [...quiet, "-i", CLIP, "-an", ...vp8, webm]);
@@ -60,7 +61,9 @@ export async function makeMedia(dir: string): Promise<{ webm: string; y4m: strin
     "yuv420p",
     y4m,
   ]);
-  return { webm, y4m };
+  const letterbox = ["-vf", "scale=320:180,pad=320:240:0:30"];
+  await run("ffmpeg", [...quiet, "-ss", "3", "-t", "4", "-i", CLIP, "-an", ...letterbox, ...vp8, tile]);
+  return { webm, y4m, tile };
 }
 
 /** A self-signed certificate for SITE_HOST (openssl), as PEM strings. */
@@ -270,6 +273,32 @@ export function videoPage(src: string): string {
   const v = document.getElementById("v");
   const frames = () => { window.videoFrames++; v.requestVideoFrameCallback(frames); };
   v.requestVideoFrameCallback(frames);
+</script></body></html>`;
+}
+
+/**
+ * A call's gallery: `count` tiles in a square grid filling the window, each a <video> of `src` (a one-face
+ * tile) started at its own point; the page counts its painted frames and each tile's shown frames.
+ */
+export function galleryPage(count: number, src: string): string {
+  const side = Math.ceil(Math.sqrt(count));
+  return `<!doctype html><html><head><title>gallery</title>
+<style>body{margin:0;background:#222;display:grid;grid-template-columns:repeat(${side},1fr);gap:4px;height:100vh}
+video{width:100%;height:100%;object-fit:contain;background:#000;min-height:0}</style></head>
+<body>${
+    Array.from({ length: count }, (_, i) =>
+      `<video src="${src}" muted autoplay loop playsinline data-i="${i}"></video>`).join("")
+  }
+<script>
+  window.paints = 0;
+  window.videoFrames = 0;
+  const count = () => { window.paints++; requestAnimationFrame(count); };
+  requestAnimationFrame(count);
+  document.querySelectorAll("video").forEach((v, i) => {
+    v.addEventListener("loadedmetadata", () => { v.currentTime = (i * 0.37) % v.duration; }, { once: true });
+    const frames = () => { window.videoFrames++; v.requestVideoFrameCallback(frames); };
+    v.requestVideoFrameCallback(frames);
+  });
 </script></body></html>`;
 }
 
