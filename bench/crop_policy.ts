@@ -5,8 +5,8 @@
  */
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { DETECTORS, loadDetector } from "../cli/deno_analyzer.ts";
-import { initDenoTf } from "../cli/deno_tf.ts";
+import { DETECTORS, loadDetector } from "../runtime/deno_analyzer.ts";
+import { initDenoTf } from "../runtime/deno_tf.ts";
 import { listLabelledFolder } from "../cli/dataset.ts";
 import { faceCrop } from "../shared/analyzer.ts";
 import { decodeImage } from "../shared/decode.ts";

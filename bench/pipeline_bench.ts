@@ -1,6 +1,6 @@
 /** `deno task bench:pipeline`: faces found in ../shared/media, frame latency, explain latency. */
 import { parseArgs } from "node:util";
-import { createDenoAnalyzer, DETECTORS, loadDetector } from "../cli/deno_analyzer.ts";
+import { createDenoAnalyzer, DETECTORS, loadDetector } from "../runtime/deno_analyzer.ts";
 import { decodeImage } from "../shared/decode.ts";
 import { explainFace } from "../shared/explain.ts";
 import { faceCrop } from "../shared/analyzer.ts";

@@ -7,7 +7,7 @@
  * pipeline, identity switches and identities. Writes bench/video_results.json and prints the table.
  */
 import { parseArgs } from "node:util";
-import { createDenoAnalyzer, loadDetector } from "../cli/deno_analyzer.ts";
+import { createDenoAnalyzer, loadDetector } from "../runtime/deno_analyzer.ts";
 import { probeVideo, readFrames, scaledSize } from "../cli/ffmpeg.ts";
 import { decodeImage } from "../shared/decode.ts";
 import { LABELS } from "../shared/labels.ts";

@@ -6,10 +6,10 @@ import { decodeImage } from "../shared/decode.ts";
 import type { AnalysisResult } from "../shared/analyzer.ts";
 import { count } from "../shared/labels.ts";
 import { loadModel } from "../shared/model.ts";
-import { createDenoAnalyzer, detectorName, loadDetector } from "./deno_analyzer.ts";
-import { initDenoTf } from "./deno_tf.ts";
+import { createDenoAnalyzer, loadDetector } from "../runtime/deno_analyzer.ts";
+import { initDenoTf } from "../runtime/deno_tf.ts";
 import { analyzeVideoFile, type VideoJob } from "./video.ts";
-import { runCli, UsageError, writePng } from "./run_cli.ts";
+import { detectorName, runCli, UsageError, writePng } from "./run_cli.ts";
 
 const HELP = `Find faces in images or a video and estimate their expressions.
 

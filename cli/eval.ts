@@ -3,15 +3,16 @@ import { parseArgs } from "node:util";
 import { join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { decodeImage } from "../shared/decode.ts";
+import type { DetectorName } from "../shared/detector.ts";
 import { LABELS } from "../shared/labels.ts";
 import { argmax, computeMetrics, formatMetrics, type Metrics } from "../shared/metrics.ts";
 import { BUNDLED_MODEL_URL, loadModel } from "../shared/model.ts";
 import { faceInput } from "../shared/preprocess.ts";
 import { type LabelledImage, listLabelledFolder, listLfw, readFer2013Labels } from "./dataset.ts";
 import { DEGRADATIONS, frameOf, greyOf } from "./degradations.ts";
-import { createDenoAnalyzer, detectorName, DETECTORS } from "./deno_analyzer.ts";
-import { runCli, UsageError } from "./run_cli.ts";
-import { initDenoTf } from "./deno_tf.ts";
+import { createDenoAnalyzer } from "../runtime/deno_analyzer.ts";
+import { initDenoTf } from "../runtime/deno_tf.ts";
+import { detectorName, runCli, UsageError } from "./run_cli.ts";
 import { createProgress } from "./progress.ts";
 
 const HELP = `Evaluate the expression model on labelled face images.
@@ -54,7 +55,7 @@ interface Options {
   model: string | URL;
   batch: number;
   faces: "crop" | "detect";
-  detector: typeof DETECTORS[number];
+  detector: DetectorName;
   flip: boolean;
   json?: string;
   predictions?: string;

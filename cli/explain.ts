@@ -5,8 +5,8 @@ import { decodeImage } from "../shared/decode.ts";
 import { explainFace, renderExplanation } from "../shared/explain.ts";
 import { count, labelIndex, LABELS } from "../shared/labels.ts";
 import { faceInput } from "../shared/preprocess.ts";
-import { createDenoAnalyzer, detectorName } from "./deno_analyzer.ts";
-import { runCli, UsageError, writePng } from "./run_cli.ts";
+import { createDenoAnalyzer } from "../runtime/deno_analyzer.ts";
+import { detectorName, runCli, UsageError, writePng } from "./run_cli.ts";
 
 const HELP = `Show what the model looks at for one face: every conv block's feature maps and a
 Grad-CAM heatmap for the predicted (or a chosen) class, in one PNG.

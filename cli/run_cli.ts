@@ -1,8 +1,16 @@
 import encodePng from "@jsquash/png/encode.js";
 import type { Canvas } from "../shared/draw.ts";
+import { DETECTOR_NAMES, type DetectorName } from "../shared/detector.ts";
 
 /** An error in the user's input (bad folder, bad option): reported without a stack trace. */
 export class UsageError extends Error {}
+
+/** A --detector value checked against the shipped detectors (a usage error otherwise). */
+export function detectorName(name: string): DetectorName {
+  const found = DETECTOR_NAMES.find((d) => d === name);
+  if (!found) throw new UsageError(`--detector must be one of ${DETECTOR_NAMES.join(", ")}, not "${name}"`);
+  return found;
+}
 
 /** Run a CLI's main: exit with its code; usage errors print one line and exit 2. */
 export async function runCli(name: string, main: (args: string[]) => Promise<number>) {

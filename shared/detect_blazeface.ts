@@ -1,4 +1,4 @@
-import * as tfconv from "@tensorflow/tfjs-converter";
+import type * as tfconv from "@tensorflow/tfjs-converter";
 import type { Detection, DetectOptions, FaceDetector } from "./detector.ts";
 import { iou } from "./tracker.ts";
 import { type Frame, shrinkRgb } from "./preprocess.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createPixelBudget } from "../worker/admission.ts";
-import { ApiError, decodeFailure } from "../worker/errors.ts";
+import { type ApiError, decodeFailure } from "../worker/errors.ts";
 import { fromBase64, readBody } from "../worker/input.ts";
 
 Deno.test("pixel budget: runs within capacity, queues the next, answers 503 + Retry-After past the queue", async () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createDenoAnalyzer } from "../cli/deno_analyzer.ts";
+import { createDenoAnalyzer } from "../runtime/deno_analyzer.ts";
 import { faceCrop } from "../shared/analyzer.ts";
 import { decodeImage } from "../shared/decode.ts";
 import { LABELS } from "../shared/labels.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { loadDetector } from "../cli/deno_analyzer.ts";
+import { loadDetector } from "../runtime/deno_analyzer.ts";
 import { faceCrop } from "../shared/analyzer.ts";
 import { decodeImage } from "../shared/decode.ts";
 import { blazeAnchors, nonMaxSuppression } from "../shared/detect_blazeface.ts";

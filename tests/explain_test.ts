@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { initDenoTf } from "../cli/deno_tf.ts";
+import { initDenoTf } from "../runtime/deno_tf.ts";
 import { classActivation, explainFace, renderExplanation } from "../shared/explain.ts";
 import { loadModel } from "../shared/model.ts";
 import { tf } from "../shared/tf.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { initDenoTf } from "../cli/deno_tf.ts";
+import { initDenoTf } from "../runtime/deno_tf.ts";
 import { LABELS } from "../shared/labels.ts";
 import { loadModel } from "../shared/model.ts";
 import { mirror } from "../shared/preprocess.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { loadDetector } from "../cli/deno_analyzer.ts";
-import { initDenoTf } from "../cli/deno_tf.ts";
+import { loadDetector } from "../runtime/deno_analyzer.ts";
+import { initDenoTf } from "../runtime/deno_tf.ts";
 import { decodeImage } from "../shared/decode.ts";
 import { loadModel } from "../shared/model.ts";
 import type { Box } from "../shared/preprocess.ts";

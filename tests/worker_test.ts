@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import encodePng from "@jsquash/png/encode.js";
-import { loadDetector } from "../cli/deno_analyzer.ts";
-import { initDenoTf } from "../cli/deno_tf.ts";
+import { loadDetector } from "../runtime/deno_analyzer.ts";
+import { initDenoTf } from "../runtime/deno_tf.ts";
 import type { FaceDetector } from "../shared/detector.ts";
 import { loadModel } from "../shared/model.ts";
 import { constantTimeEqual, createApp, type DetectorName, type Engine } from "../worker/app.ts";

@@ -1,6 +1,6 @@
 /** `deno task start`: the Mien edge API on the bundled model (PORT, MIEN_API_KEY, MIEN_MAX_BODY_BYTES, …). */
-import { loadDetector } from "../cli/deno_analyzer.ts";
-import { initDenoTf } from "../cli/deno_tf.ts";
+import { loadDetector } from "../runtime/deno_analyzer.ts";
+import { initDenoTf } from "../runtime/deno_tf.ts";
 import type { FaceDetector } from "../shared/detector.ts";
 import { loadModel } from "../shared/model.ts";
 import { createApp, type DetectorName } from "./app.ts";

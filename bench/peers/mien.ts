@@ -1,5 +1,5 @@
 /** Mien as a peer-benchmark entrant: the bundled model and the shipped analyzer (BlazeFace or Haar). */
-import { createDenoAnalyzer } from "../../cli/deno_analyzer.ts";
+import { createDenoAnalyzer } from "../../runtime/deno_analyzer.ts";
 import { BLAZEFACE_URL } from "../../shared/detect_blazeface.ts";
 import { HAAR_CASCADE_URL } from "../../shared/detect_haar.ts";
 import { BUNDLED_MODEL_URL, type ExpressionModel, loadModel } from "../../shared/model.ts";

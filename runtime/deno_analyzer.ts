@@ -6,17 +6,9 @@ import { DETECTOR_NAMES, type FaceDetector } from "../shared/detector.ts";
 import { loadModel } from "../shared/model.ts";
 import { loadOpenCv } from "../shared/opencv.ts";
 import { initDenoTf } from "./deno_tf.ts";
-import { UsageError } from "./run_cli.ts";
 
 /** Face detectors the analyzer can use; the first is the default. */
 export const DETECTORS = DETECTOR_NAMES;
-
-/** A detector name checked against DETECTORS (a usage error otherwise). */
-export function detectorName(name: string): typeof DETECTORS[number] {
-  const found = DETECTORS.find((d) => d === name);
-  if (!found) throw new UsageError(`--detector must be one of ${DETECTORS.join(", ")}, not "${name}"`);
-  return found;
-}
 
 /** Load one of the shipped face detectors. */
 export async function loadDetector(name: typeof DETECTORS[number] = "blazeface"): Promise<FaceDetector> {
