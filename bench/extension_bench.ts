@@ -2,12 +2,14 @@
 /**
  * `deno task bench:extension`: the extension's figures in headless Chromium: webcam page frame rate
  * and first label, the video page's own frame rate with and without the overlay, how soon labels
- * appear, and the bundle's size.
+ * appear, a call's gallery of 9 and of 16 one-face tiles (rate per tile, time until every tile is
+ * labelled, the popup's reply time and how soon switching off takes effect), and the bundle's size.
  */
 import { parseArgs } from "node:util";
 import { buildExtension, bundleSizes, formatSizes } from "../extension/build.ts";
 import {
   CLIP,
+  galleryPage,
   launch,
   type Launched,
   makeMedia,
@@ -111,6 +113,77 @@ async function overlay(b: Launched, url: string) {
   return { off, on, labelsMs };
 }
 
+/** A gallery of `count` tiles: every tile labelled after switching on, rates per tile, popup replies, off. */
+async function gallery(b: Launched, url: string, count: number) {
+  const call = await b.context.newPage();
+  await call.goto(url);
+  await call.waitForFunction(() =>
+    [...document.querySelectorAll("video")].every((v) => !v.paused && v.currentTime > 0)
+  );
+  const tiles = await call.evaluate(() =>
+    [...document.querySelectorAll("video")].map((v) => {
+      const r = v.getBoundingClientRect();
+      return { x: r.x, y: r.y, width: r.width, height: r.height };
+    })
+  );
+  const tab = await tabId(b.worker, url);
+  const popup = await openPage(b.context, b.page(`popup.html?tab=${tab}`));
+  const off = await pageRates(call);
+  const started = performance.now();
+  await popup.click("#toggle");
+  await call.bringToFront();
+  await waitForOverlay(
+    call,
+    ".box",
+    (els) =>
+      tiles.every((r) =>
+        els.some((el) => {
+          const [x, y] = [el.x + el.width / 2, el.y + el.height / 2];
+          return x > r.x && x < r.x + r.width && y > r.y && y < r.y + r.height;
+        })
+      ),
+    60_000,
+  );
+  const labelledMs = performance.now() - started;
+  await call.waitForTimeout(3000);
+  const on = await pageRates(call);
+  // The popup's questions while the tiles are analysed: reply times, and the tab's rates.
+  const replies: number[] = [];
+  let status: Record<string, number> = {};
+  for (let i = 0; i < 10; i++) {
+    const r = await popup.evaluate(async (tabId) => {
+      const t = performance.now();
+      const runtime = (globalThis as unknown as {
+        chrome: { runtime: { sendMessage(m: unknown): Promise<Record<string, number>> } };
+      }).chrome.runtime;
+      const status = await runtime.sendMessage({ type: "mien:status", tabId });
+      return { ms: performance.now() - t, status };
+    }, tab);
+    replies.push(r.ms);
+    status = r.status;
+    await popup.waitForTimeout(200);
+  }
+  const clicked = performance.now();
+  await popup.click("#toggle");
+  await call.waitForFunction(() => !document.querySelector("mien-overlay"), null, { polling: 10 });
+  const offMs = performance.now() - clicked;
+  const shown = await popup.textContent("#status");
+  await popup.close();
+  await call.close();
+  return {
+    tiles: count,
+    labelledMs,
+    perVideo: status.perVideo,
+    slowestVideo: status.slowestVideo,
+    faces: status.faces,
+    replyMs: { median: median(replies), max: Math.max(...replies) },
+    offMs,
+    popupText: shown,
+    off,
+    on,
+  };
+}
+
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -119,11 +192,21 @@ const dir = await Deno.makeTempDir({ prefix: "mien-ext-bench-" });
 const media = await makeMedia(dir);
 const figures: Record<string, unknown> = { loadBefore };
 if (media) {
-  const site = await serveSite(dir, { "/video.html": VIDEO_PAGE, "/clip.webm": media.webm });
+  const site = await serveSite(dir, {
+    "/video.html": VIDEO_PAGE,
+    "/clip.webm": media.webm,
+    "/tile.webm": media.tile,
+    "/gallery9.html": galleryPage(9, "/tile.webm"),
+    "/gallery16.html": galleryPage(16, "/tile.webm"),
+  });
   const b = await launch({ port: site.port, y4m: media.y4m, userDataDir: `${dir}/profile` });
   try {
     figures.webcam = await webcam(b);
     figures.overlay = await overlay(b, site.url("/video.html"));
+    figures.gallery = [
+      await gallery(b, site.url("/gallery9.html"), 9),
+      await gallery(b, site.url("/gallery16.html"), 16),
+    ];
   } finally {
     await b.context.close();
     await site.server.shutdown();
@@ -168,6 +251,20 @@ if (figures.overlay) {
     `labels appear ${Math.round(median(o.labelsMs))} ms (median) after turning on (${
       o.labelsMs.map(Math.round).join(", ")
     })`,
+  );
+}
+for (const g of (figures.gallery ?? []) as Awaited<ReturnType<typeof gallery>>[]) {
+  console.log(
+    `gallery of ${g.tiles} one-face tiles (budget 60/s): every tile labelled ${
+      Math.round(g.labelledMs)
+    } ms after ` +
+      `turning on; ${g.perVideo?.toFixed(1)} frames/s analysed per tile, slowest tile ${
+        g.slowestVideo?.toFixed(1)
+      }/s; popup: ${g.faces} faces, replies median ${g.replyMs.median.toFixed(0)} ms (max ${
+        g.replyMs.max.toFixed(0)
+      }), off → overlay gone ${Math.round(g.offMs)} ms; page ${g.off.paintFps.toFixed(1)} → ${
+        g.on.paintFps.toFixed(1)
+      } paints/s, ${g.off.videoFps.toFixed(1)} → ${g.on.videoFps.toFixed(1)} video frames/s (all tiles)`,
   );
 }
 console.log(`bundle (dist/extension):\n${formatSizes(sizes)}`);

@@ -58,6 +58,7 @@ const status: TabStatus = {
   source: "local",
   fps: 0,
   perVideo: 0,
+  slowestVideo: 0,
   budget: settings.budget,
   videos: 0,
   faces: 0,
@@ -143,8 +144,12 @@ async function analyse(
   );
   analysed.push({ at: now, video });
   while (analysed.length && now - analysed[0].at > 3000) analysed.shift();
-  status.fps = analysed.length / Math.min(3, Math.max(1, (now - analysed[0].at) / 1000));
-  status.perVideo = status.fps / new Set(analysed.map((a) => a.video)).size;
+  const seconds = Math.min(3, Math.max(1, (now - analysed[0].at) / 1000));
+  const perVideo = new Map<number, number>();
+  for (const a of analysed) perVideo.set(a.video, (perVideo.get(a.video) ?? 0) + 1);
+  status.fps = analysed.length / seconds;
+  status.perVideo = status.fps / perVideo.size;
+  status.slowestVideo = Math.min(...perVideo.values()) / seconds;
   facesByVideo.set(video, { count: faces.length, at: now });
   for (const [v, seen] of facesByVideo) if (now - seen.at > 2000) facesByVideo.delete(v);
   status.faces = [...facesByVideo.values()].reduce((sum, seen) => sum + seen.count, 0);

@@ -8,8 +8,9 @@ export interface TabStatus {
   source: "local" | "remote";
   /** Frames analysed per second, over all videos, in the last few seconds. */
   fps: number;
-  /** Frames analysed per second and video (the videos analysed in the last few seconds). */
+  /** Frames analysed per second and video (the videos analysed in the last few seconds), and the slowest video's. */
   perVideo: number;
+  slowestVideo: number;
   /** The tab's budget: frames analysed per second, shared by its videos. */
   budget: number;
   /** Videos on the page, and faces in the latest results of all of them. */

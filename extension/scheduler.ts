@@ -39,7 +39,7 @@ export function tileRates(
   for (const t of shown) rates.set(t.id, floor);
   // The rest by weight (size, then change), capped: what a capped tile cannot take goes to the others.
   let left = perSecond - floor * shown.length;
-  let open = shown.filter((t) => floor < maxRate);
+  let open = floor < maxRate ? shown : [];
   while (left > 1e-9 && open.length) {
     const weight = (t: Tile) => Math.sqrt(Math.max(1, t.area)) * (1 + Math.min(1, Math.max(0, t.change)));
     const total = open.reduce((sum, t) => sum + weight(t), 0);

@@ -2,8 +2,9 @@
  * The video verb: `createVideoAnalyzer(options)` then `analyzeVideoFrame(frame, timeMs)` for each frame,
  * in the spirit of MediaPipe's detectForVideo. Faces are followed, not re-found: each tracked face is
  * re-detected in an enlarged region around its last box with a small detector, and the full detector
- * runs only on a schedule, on scene cuts and when a track is lost. Identities and smoothed scores come
- * from the shared tracker.
+ * runs only on a schedule, on scene cuts and when a track is lost (its faces merged with the followed
+ * ones, so a face it misses now and then stays). Each face is classified at a set rate (every 100 ms by
+ * default) while its box moves on every frame. Identities and smoothed scores come from the shared tracker.
  */
 import { faceCrop } from "./analyzer.ts";
 import type { Detection, FaceDetector } from "./detector.ts";

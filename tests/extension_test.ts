@@ -8,8 +8,8 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import type { Page } from "playwright-core";
-import { loadDetector } from "../cli/deno_analyzer.ts";
-import { initDenoTf } from "../cli/deno_tf.ts";
+import { loadDetector } from "../runtime/deno_analyzer.ts";
+import { initDenoTf } from "../runtime/deno_tf.ts";
 import { decodeImage, imageSize } from "../shared/decode.ts";
 import type { FaceDetector } from "../shared/detector.ts";
 import { loadModel } from "../shared/model.ts";
@@ -20,12 +20,14 @@ import {
   CHROMIUM,
   CLIP,
   FACES_JPG,
+  galleryPage,
   IMAGE_PAGE,
   launch,
   type Launched,
   makeMedia,
   openPage,
   overlayBoxes,
+  type OverlayElement,
   screenshot,
   serveSite,
   setSettings,
@@ -111,7 +113,8 @@ Deno.test({
       "/video.html": VIDEO_PAGE,
       "/image.html": IMAGE_PAGE,
       "/faces.jpg": FACES_JPG,
-      ...(media ? { "/clip.webm": media.webm } : {}),
+      ...(media ? { "/clip.webm": media.webm, "/tile.webm": media.tile } : {}),
+      "/gallery.html": galleryPage(9, "/tile.webm"),
     });
     // The same site reached by its IP address is another origin: its video taints canvases.
     site.files["/foreign.html"] = videoPage(`https://127.0.0.1:${site.port}/clip.webm`);
@@ -178,7 +181,7 @@ Deno.test({
             apiUrl: api.url,
             apiKey: "",
             fallback: false,
-            fps: 15,
+            budget: 60,
           });
           let page = await analyzeFromMenu(b, site.url("/image.html"), site.url("/faces.jpg"));
           assert.match((await page.textContent("#status"))!, /^3 faces, classified by the Edge API/);
@@ -204,7 +207,7 @@ Deno.test({
             apiUrl: locked.url,
             apiKey: "wrong",
             fallback: true,
-            fps: 15,
+            budget: 60,
           });
           page = await analyzeFromMenu(b, site.url("/image.html"), site.url("/faces.jpg"));
           assert.match((await page.textContent("#problem"))!, /401/);
@@ -216,7 +219,7 @@ Deno.test({
             apiUrl: locked.url,
             apiKey: "wrong",
             fallback: false,
-            fps: 15,
+            budget: 60,
           });
           page = await analyzeFromMenu(b, site.url("/image.html"), site.url("/faces.jpg"));
           assert.match((await page.textContent("#problem"))!, /refused the API key \(401\)/);
@@ -355,6 +358,65 @@ Deno.test({
       });
 
       await t.step({
+        name: "a 3x3 call gallery: every tile labelled, the popup counts nine faces, off at once",
+        ignore: !media,
+        fn: async () => {
+          const url = site.url("/gallery.html");
+          const errors: string[] = [];
+          const call = await b.context.newPage();
+          call.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+          call.on("pageerror", (e) => errors.push(e.message));
+          await call.goto(url);
+          await call.waitForFunction(() =>
+            [...document.querySelectorAll("video")].every((v) => !v.paused && v.currentTime > 0)
+          );
+          const tab = await tabId(b.worker, url);
+          const popup = await openPage(b.context, b.page(`popup.html?tab=${tab}`));
+          popup.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+          const tiles = await call.evaluate(() =>
+            [...document.querySelectorAll("video")].map((v) => {
+              const r = v.getBoundingClientRect();
+              return { x: r.x, y: r.y, width: r.width, height: r.height };
+            })
+          );
+          const started = Date.now();
+          await popup.click("#toggle");
+          await call.bringToFront();
+          const centreIn = (box: OverlayElement, r: typeof tiles[number]) =>
+            box.x + box.width / 2 > r.x && box.x + box.width / 2 < r.x + r.width &&
+            box.y + box.height / 2 > r.y && box.y + box.height / 2 < r.y + r.height;
+          await waitForOverlay(
+            call,
+            ".box",
+            (els) => tiles.every((r) => els.some((el) => el.label && centreIn(el, r))),
+            30_000,
+          );
+          console.log(`  gallery: every tile labelled ${Date.now() - started} ms after turning on`);
+          await call.waitForTimeout(1500);
+          await screenshot(call, "gallery");
+          await popup.bringToFront();
+          await popup.waitForFunction(
+            () =>
+              /^9 videos, 9 faces, [\d.]+ frames\/s analysed per video \(60\/s shared by the tab\)/.test(
+                document.getElementById("status")!.textContent!,
+              ),
+            null,
+            { timeout: 10_000 },
+          );
+          console.log(`  gallery popup: ${await popup.textContent("#status")}`);
+          await screenshot(popup, "popup-gallery");
+          const off = Date.now();
+          await popup.click("#toggle");
+          await call.waitForFunction(() => !document.querySelector("mien-overlay"), null, { timeout: 5000 });
+          console.log(`  gallery: overlay gone ${Date.now() - off} ms after switching off`);
+          assert.ok(Date.now() - off < 2000, `switching off took ${Date.now() - off} ms`);
+          assert.deepEqual(errors, []);
+          await popup.close();
+          await call.close();
+        },
+      });
+
+      await t.step({
         name: "a page that navigates the analyzer frame or embeds it gets no token, no port and no labels",
         ignore: !media,
         fn: async () => {
@@ -454,7 +516,7 @@ Deno.test({
             apiUrl: api.url,
             apiKey: "",
             fallback: true,
-            fps: 15,
+            budget: 60,
           });
           const call = await b.context.newPage();
           await call.goto(site.url("/video.html"));
@@ -485,7 +547,7 @@ Deno.test({
 
             // Nothing listens on port 9 of 127.0.0.1: the popup says so and the device classifies meanwhile.
             const apiUrl = "http://127.0.0.1:9";
-            await setSettings(b.worker, { mode: "remote", apiUrl, apiKey: "", fallback: true, fps: 15 });
+            await setSettings(b.worker, { mode: "remote", apiUrl, apiKey: "", fallback: true, budget: 60 });
             await popup.waitForFunction(
               () => /unreachable/.test(document.getElementById("problem")!.textContent!),
               null,
