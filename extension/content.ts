@@ -43,9 +43,18 @@ interface Tracked {
   lastTime: number;
   /** How much its faces changed between its last two results (0..1, smoothed). */
   change: number;
+  /** Its on-screen area (CSS px²), measured at most every GEOMETRY_MS. */
+  area: number;
   unreadable: string | null;
   result?: Extract<FromFrame, { type: "result" }>;
+  /** The result before it (for the faces' speed). */
+  previous?: Extract<FromFrame, { type: "result" }>;
 }
+
+/** How far ahead of its frame a box is moved at the face's speed, in seconds of video. */
+const MAX_AHEAD_S = 0.25;
+/** How often the videos' on-screen areas are measured for the scheduler, in ms. */
+const GEOMETRY_MS = 250;
 
 function createOverlay() {
   const host = document.createElement("mien-overlay");
@@ -66,6 +75,7 @@ function createOverlay() {
   let budget = DEFAULT_SETTINGS.budget;
   /** The one frame being analysed (sent, no result yet), and since when. */
   let inFlight: { id: number; since: number } | null = null;
+  let measuredAt = -Infinity;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let capture: Extract<FromFrame, { type: "result" }> | undefined;
   let capturing = false;
@@ -84,6 +94,7 @@ function createOverlay() {
           sentAt: -Infinity,
           lastTime: -1,
           change: 1,
+          area: 0,
           unreadable: null,
         });
       }
@@ -141,11 +152,18 @@ function createOverlay() {
     if (inFlight && performance.now() - inFlight.since > 5000) inFlight = null;
     let wait = 100;
     if (ready && !capturing && !inFlight) {
+      if (performance.now() - measuredAt > GEOMETRY_MS) {
+        for (const t of videos.values()) t.area = areaOnScreen(t.video);
+        measuredAt = performance.now();
+      }
       const ready = [...videos.values()].filter(hasFrame);
-      const tiles: Tile[] = ready.map((t) => {
-        const area = areaOnScreen(t.video);
-        return { id: t.id, visible: area > 0, area, change: t.change, lastSent: t.sentAt };
-      });
+      const tiles: Tile[] = ready.map((t) => ({
+        id: t.id,
+        visible: t.area > 0,
+        area: t.area,
+        change: t.change,
+        lastSent: t.sentAt,
+      }));
       const rates = tileRates(tiles, { perSecond: budget });
       const now = performance.now();
       const next = nextTile(tiles, rates, now);
@@ -187,6 +205,7 @@ function createOverlay() {
       if (t && message.type === "unreadable") t.unreadable = message.reason;
       else if (t && message.type === "result") {
         t.change = (t.change + changeBetween(t.result?.faces, message.faces)) / 2;
+        t.previous = t.result;
         t.result = message;
       }
       tick();
@@ -194,7 +213,32 @@ function createOverlay() {
     queueRedraw();
   }
 
+  /** The layer's elements from the last redraw, by key ("video:face", or "note:video"), kept while shown. */
+  const shown = new Map<string, HTMLElement>();
+  let drawn = new Set<string>();
+
+  /** The element for `key` (made on first use), marked as drawn in this redraw. */
+  function element(key: string, make: () => HTMLElement): HTMLElement {
+    drawn.add(key);
+    let el = shown.get(key);
+    if (!el) {
+      el = make();
+      shown.set(key, el);
+      layer.append(el);
+    }
+    return el;
+  }
+
+  /** Set a style or text only when it changed (no needless style recalculation). */
+  function set(el: HTMLElement, values: Record<string, string>, text?: string) {
+    for (const [k, v] of Object.entries(values)) {
+      if (el.style.getPropertyValue(k) !== v) el.style.setProperty(k, v);
+    }
+    if (text !== undefined && el.textContent !== text) el.textContent = text;
+  }
+
   function drawFaces(
+    video: number,
     faces: OverlayFace[],
     place: ReturnType<typeof placeFrame>,
     width: number,
@@ -203,63 +247,107 @@ function createOverlay() {
     for (const face of faces) {
       const box = toPage(face.box, place, width);
       if (!box) continue;
-      const el = document.createElement("div");
-      el.className = "box";
-      Object.assign(el.style, {
+      const el = element(`${video}:${face.face}`, () => {
+        const el = document.createElement("div");
+        el.className = "box";
+        const label = document.createElement("div");
+        label.className = "label";
+        el.append(label);
+        return el;
+      });
+      const color = LABEL_COLORS[face.label as Label] ?? LABEL_COLORS.neutral;
+      set(el, {
         left: `${box.x}px`,
         top: `${box.y}px`,
         width: `${box.width}px`,
         height: `${box.height}px`,
+        "border-color": css(color),
       });
       el.dataset.face = String(face.face);
       el.dataset.mediaTime = String(mediaTime);
-      const color = LABEL_COLORS[face.label as Label] ?? LABEL_COLORS.neutral;
-      el.style.borderColor = css(color);
-      const label = document.createElement("div");
-      label.className = "label";
-      label.style.background = css(color);
-      label.style.color = css(textOn(color));
-      label.textContent = `${face.face} · ${face.label} ${Math.round(face.confidence * 100)}%`;
-      el.append(label);
-      layer.append(el);
+      set(
+        el.firstElementChild as HTMLElement,
+        { background: css(color), color: css(textOn(color)) },
+        `${face.face} · ${face.label} ${Math.round(face.confidence * 100)}%`,
+      );
     }
+  }
+
+  /** Remove the elements not drawn in this redraw. */
+  function sweep() {
+    for (const [key, el] of shown) {
+      if (!drawn.has(key)) {
+        el.remove();
+        shown.delete(key);
+      }
+    }
+    drawn = new Set();
+  }
+
+  /**
+   * Where a face is now: its box moved on at the speed it had between the video's last two results, for
+   * the video time since its frame (at most MAX_AHEAD_S), so boxes keep up with faces between results.
+   */
+  function boxNow(face: OverlayFace, t: Tracked, videoTime: number): OverlayFace {
+    const before = t.previous?.faces.find((f) => f.face === face.face);
+    const span = t.result!.mediaTime - (t.previous?.mediaTime ?? 0);
+    const ahead = Math.min(MAX_AHEAD_S, videoTime - t.result!.mediaTime);
+    if (!before || !(span > 0 && span <= 0.5) || !(ahead > 0)) return face;
+    const step = (key: "x" | "y" | "width" | "height") =>
+      face.box[key] + ((face.box[key] - before.box[key]) / span) * ahead;
+    return { ...face, box: { x: step("x"), y: step("y"), width: step("width"), height: step("height") } };
   }
 
   function redraw() {
     redrawQueued = false;
-    layer.replaceChildren();
     if (capturing) {
       if (capture) {
         const view = { x: 0, y: 0, width: innerWidth, height: innerHeight };
-        drawFaces(capture.faces, placeFrame(view, capture.width, capture.height, "fill"), capture.width, 0);
+        drawFaces(
+          -1,
+          capture.faces,
+          placeFrame(view, capture.width, capture.height, "fill"),
+          capture.width,
+          0,
+        );
       }
-      return;
+      return sweep();
     }
-    for (const [video, t] of videos) {
+    // Read every video's geometry first, then change the layer: no layout forced in between.
+    const views = [...videos].map(([video, t]) => {
       const r = video.getBoundingClientRect();
+      const style = t.result && !t.unreadable ? getComputedStyle(video) : null;
+      return { video, t, r, fit: style?.objectFit, transform: style?.transform, time: video.currentTime };
+    });
+    let moving = false;
+    for (const { video, t, r, fit, transform, time } of views) {
       if (!r.width || !r.height) continue;
       if (t.unreadable) {
-        const note = document.createElement("div");
-        note.className = "note";
-        note.textContent = "Mien cannot read this video: see the toolbar popup";
-        Object.assign(note.style, { left: `${r.x + 4}px`, top: `${r.y + 4}px` });
-        layer.append(note);
+        const note = element(`note:${t.id}`, () => {
+          const note = document.createElement("div");
+          note.className = "note";
+          note.textContent = "Mien cannot read this video: see the toolbar popup";
+          return note;
+        });
+        set(note, { left: `${r.x + 4}px`, top: `${r.y + 4}px` });
         continue;
       }
       if (!t.result) continue;
       const { width, height, faces, mediaTime } = t.result;
-      const css = getComputedStyle(video);
-      const mirrored = new DOMMatrix(css.transform === "none" ? undefined : css.transform).a < 0;
+      const mirrored = new DOMMatrix(transform === "none" ? undefined : transform).a < 0;
       const place = placeFrame(
         { x: r.x, y: r.y, width: r.width, height: r.height },
         width,
         height,
-        css.objectFit,
+        fit ?? "contain",
         mirrored,
         video.videoWidth / width,
       );
-      drawFaces(faces, place, width, mediaTime);
+      drawFaces(t.id, faces.map((f) => boxNow(f, t, time)), place, width, mediaTime);
+      moving ||= !video.paused && faces.length > 0;
     }
+    sweep();
+    if (moving) queueRedraw();
   }
 
   function queueRedraw() {

@@ -3,7 +3,7 @@
 import { count, LABELS } from "../shared/labels.ts";
 import { browser, tabCapture } from "./browser.ts";
 import type { TabStatus } from "./messages.ts";
-import { binMeans, sessionCsv, type SessionFaces } from "./session.ts";
+import { binMeans, chartSpan, sessionCsv, type SessionFaces, sessionMix } from "./session.ts";
 import { css, LABEL_COLOR_LIST } from "../shared/palette.ts";
 import { $, download, ESTIMATE_NOTE } from "./ui.ts";
 
@@ -71,11 +71,15 @@ $("webcam").addEventListener(
 );
 $("options").addEventListener("click", () => browser.runtime.openOptionsPage());
 
-function drawChart(canvas: HTMLCanvasElement, samples: SessionFaces["faces"][number]["samples"]) {
+function drawChart(
+  canvas: HTMLCanvasElement,
+  samples: SessionFaces["faces"][number]["samples"],
+  span: number,
+) {
   const ctx = canvas.getContext("2d")!;
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   const w = canvas.width / BINS;
-  binMeans(samples, session.windowMs, Date.now(), BINS).forEach((mean, bin) => {
+  binMeans(samples, span, Date.now(), BINS).forEach((mean, bin) => {
     if (!mean) return;
     let y = canvas.height;
     mean.forEach((p, k) => {
@@ -87,10 +91,31 @@ function drawChart(canvas: HTMLCanvasElement, samples: SessionFaces["faces"][num
   });
 }
 
+/** "1 min 20 s", "45 s": a span of time in words. */
+function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ""}`;
+}
+
+/** "Mostly neutral (58%), then happiness (24%)": the session's mix in one line. */
+function summary(mix: number[]): string {
+  const [first, second] = mix.map((p, i) => ({ p, label: LABELS[i] })).sort((a, b) => b.p - a.p);
+  const pct = (p: number) => `${Math.round(p * 100)}%`;
+  return `Mostly ${first.label} (${pct(first.p)}), then ${second.label} (${pct(second.p)}), across ${
+    count(session.faces.length, "face")
+  }.`;
+}
+
 function drawSession() {
   const charts = $("charts");
   charts.replaceChildren();
   $<HTMLButtonElement>("csv").disabled = session.faces.length === 0;
+  const mix = sessionMix(session);
+  $("summary").textContent = mix ? summary(mix) : "";
+  const span = chartSpan(session, Date.now());
+  $("span").textContent = session.faces.length
+    ? `Each chart spans the last ${duration(span)} (up to ${duration(session.windowMs)}).`
+    : "";
   if (session.faces.length === 0) {
     charts.textContent = "No faces yet.";
     return;
@@ -104,7 +129,7 @@ function drawSession() {
     const canvas = document.createElement("canvas");
     canvas.width = 270;
     canvas.height = 40;
-    drawChart(canvas, samples);
+    drawChart(canvas, samples, span);
     row.append(title, canvas);
     charts.append(row);
   }

@@ -53,6 +53,21 @@ export function sessionCsv(session: SessionFaces): string {
   return rows.join("\n") + "\n";
 }
 
+/** The time the charts should span: the session so far (at least `minMs`), at most the kept window. */
+export function chartSpan(session: SessionFaces, now: number, minMs = 10_000): number {
+  const first = Math.min(...session.faces.map((f) => f.samples[0]?.t ?? now), now);
+  return Math.min(session.windowMs, Math.max(minMs, now - first));
+}
+
+/** Mean scores over every sample of every face (null: no samples), for a one-line summary of the mix. */
+export function sessionMix(session: SessionFaces): number[] | null {
+  const samples = session.faces.flatMap((f) => f.samples);
+  if (!samples.length) return null;
+  const sum = new Array(LABELS.length).fill(0);
+  for (const s of samples) s.scores.forEach((v, i) => (sum[i] += v));
+  return sum.map((v) => v / samples.length);
+}
+
 /** Mean scores per face over `bins` equal slices of the window ending at `now` (null: no samples). */
 export function binMeans(
   samples: Sample[],

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { placeFrame, toPage } from "../extension/overlay.ts";
-import { binMeans, createSession, sessionCsv } from "../extension/session.ts";
+import { binMeans, chartSpan, createSession, sessionCsv, sessionMix } from "../extension/session.ts";
 
 const one = (k: number) => Array.from({ length: 7 }, (_, i) => (i === k ? 1 : 0));
 
@@ -48,4 +48,19 @@ Deno.test("binMeans averages samples per time slice and leaves empty slices null
   assert.deepEqual(bins[0], [0, 0, 0, 0.5, 0, 0, 0.5]);
   assert.deepEqual(bins.slice(1, 4), [null, null, null]);
   assert.deepEqual(bins[4], one(0));
+});
+
+Deno.test("the popup's charts span the session so far, and its mix averages every sample", () => {
+  const session = createSession({ windowMs: 300_000, everyMs: 1000 });
+  const happy = [0, 0, 0, 1, 0, 0, 0];
+  const calm = [0, 0, 0, 0, 0, 0, 1];
+  assert.equal(sessionMix(session.snapshot()), null);
+  session.add([{ face: 1, scores: happy }], 1_000_000);
+  session.add([{ face: 1, scores: happy }, { face: 2, scores: calm }], 1_040_000);
+  const snapshot = session.snapshot();
+  assert.equal(chartSpan(snapshot, 1_045_000), 45_000, "45 s of session: a 45 s axis");
+  assert.equal(chartSpan(snapshot, 1_002_000), 10_000, "at least 10 s");
+  assert.equal(chartSpan(snapshot, 2_000_000), 300_000, "at most the kept window");
+  const mix = sessionMix(snapshot)!;
+  assert.ok(Math.abs(mix[3] - 2 / 3) < 1e-9 && Math.abs(mix[6] - 1 / 3) < 1e-9);
 });
