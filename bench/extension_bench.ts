@@ -6,6 +6,7 @@
  * labelled, the popup's reply time and how soon switching off takes effect), and the bundle's size.
  */
 import { parseArgs } from "node:util";
+import type { Page } from "playwright-core";
 import { buildExtension, bundleSizes, formatSizes } from "../extension/build.ts";
 import {
   CLIP,
@@ -14,6 +15,8 @@ import {
   type Launched,
   makeMedia,
   openPage,
+  overlayBoxes,
+  screenshot,
   serveSite,
   tabId,
   VIDEO_PAGE,
@@ -22,10 +25,11 @@ import {
 
 const HELP = `Benchmark the browser extension in headless Chromium (needs ../shared/media and ffmpeg).
 
-Usage: deno task bench:extension [--seconds N] [--runs N] [--json FILE]
+Usage: deno task bench:extension [--seconds N] [--runs N] [--only LIST] [--json FILE]
 
   --seconds N   length of each measuring window (default 8)
   --runs N      overlay off/on measurements, alternated (default 3)
+  --only LIST   scenarios, comma-separated: webcam, overlay, gallery (default all)
   --json FILE   also write the figures as JSON
 `;
 
@@ -34,6 +38,7 @@ const { values } = parseArgs({
   options: {
     seconds: { type: "string", default: "8" },
     runs: { type: "string", default: "3" },
+    only: { type: "string", default: "webcam,overlay,gallery" },
     json: { type: "string" },
     help: { type: "boolean", default: false },
   },
@@ -113,6 +118,38 @@ async function overlay(b: Launched, url: string) {
   return { off, on, labelsMs };
 }
 
+/** CPU seconds used so far by the extension's renderer process (where its pages and the analyzer run). */
+function extensionCpuSeconds(): number {
+  let ticks = 0;
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      if (!Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).includes("--extension-process")) continue;
+      const fields = Deno.readTextFileSync(`/proc/${entry.name}/stat`).split(") ")[1].split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+    } catch { /* gone meanwhile */ }
+  }
+  return ticks / 100; // USER_HZ
+}
+
+/** How old the frame each drawn box comes from is, against its tile's current time: seconds, per sample. */
+async function boxAges(call: Page, tiles: { x: number; y: number; width: number; height: number }[]) {
+  const ages: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const times = await call.evaluate(() =>
+      [...document.querySelectorAll("video")].map((v) => v.currentTime)
+    );
+    for (const box of await overlayBoxes(call)) {
+      const [x, y] = [box.x + box.width / 2, box.y + box.height / 2];
+      const tile = tiles.findIndex((r) => x > r.x && x < r.x + r.width && y > r.y && y < r.y + r.height);
+      const age = tile >= 0 ? times[tile] - box.mediaTime : NaN;
+      if (age >= 0 && age < 2) ages.push(age); // a looped tile reads negative: skipped
+    }
+    await call.waitForTimeout(150);
+  }
+  return ages;
+}
+
 /** A gallery of `count` tiles: every tile labelled after switching on, rates per tile, popup replies, off. */
 async function gallery(b: Launched, url: string, count: number) {
   const call = await b.context.newPage();
@@ -146,9 +183,15 @@ async function gallery(b: Launched, url: string, count: number) {
   );
   const labelledMs = performance.now() - started;
   await call.waitForTimeout(3000);
+  const cpu0 = extensionCpuSeconds();
+  const wall0 = performance.now();
   const on = await pageRates(call);
+  const extensionCores = (extensionCpuSeconds() - cpu0) / ((performance.now() - wall0) / 1000);
+  const ages = await boxAges(call, tiles);
+  await screenshot(call, `gallery-${count}`);
   // The popup's questions while the tiles are analysed: reply times, and the tab's rates.
   const replies: number[] = [];
+  const faceCounts: number[] = [];
   let status: Record<string, number> = {};
   for (let i = 0; i < 10; i++) {
     const r = await popup.evaluate(async (tabId) => {
@@ -161,12 +204,27 @@ async function gallery(b: Launched, url: string, count: number) {
     }, tab);
     replies.push(r.ms);
     status = r.status;
+    faceCounts.push(status.faces);
     await popup.waitForTimeout(200);
   }
-  const clicked = performance.now();
-  await popup.click("#toggle");
-  await call.waitForFunction(() => !document.querySelector("mien-overlay"), null, { polling: 10 });
-  const offMs = performance.now() - clicked;
+  // Switching off as a user does, with the popup in front: from the click to the overlay's removal in the
+  // call's page (a mutation observer there notes the time; both pages read the same clock).
+  await call.evaluate(() => {
+    const scope = globalThis as unknown as { goneAt?: number };
+    new MutationObserver(() => {
+      if (!document.querySelector("mien-overlay")) scope.goneAt ??= Date.now();
+    }).observe(document.documentElement, { childList: true, subtree: true });
+  });
+  await popup.bringToFront();
+  const clicked = await popup.evaluate(() => {
+    const at = Date.now();
+    document.getElementById("toggle")!.click();
+    return at;
+  });
+  await call.waitForFunction(() => (globalThis as unknown as { goneAt?: number }).goneAt, null, {
+    timeout: 10_000,
+  });
+  const offMs = await call.evaluate(() => (globalThis as unknown as { goneAt: number }).goneAt) - clicked;
   const shown = await popup.textContent("#status");
   await popup.close();
   await call.close();
@@ -176,9 +234,12 @@ async function gallery(b: Launched, url: string, count: number) {
     perVideo: status.perVideo,
     slowestVideo: status.slowestVideo,
     faces: status.faces,
+    faceCounts,
     replyMs: { median: median(replies), max: Math.max(...replies) },
     offMs,
     popupText: shown,
+    extensionCores,
+    boxAgeS: { mean: mean(ages), max: Math.max(...ages), samples: ages.length },
     off,
     on,
   };
@@ -201,12 +262,15 @@ if (media) {
   });
   const b = await launch({ port: site.port, y4m: media.y4m, userDataDir: `${dir}/profile` });
   try {
-    figures.webcam = await webcam(b);
-    figures.overlay = await overlay(b, site.url("/video.html"));
-    figures.gallery = [
-      await gallery(b, site.url("/gallery9.html"), 9),
-      await gallery(b, site.url("/gallery16.html"), 16),
-    ];
+    const only = values.only!.split(",");
+    if (only.includes("webcam")) figures.webcam = await webcam(b);
+    if (only.includes("overlay")) figures.overlay = await overlay(b, site.url("/video.html"));
+    if (only.includes("gallery")) {
+      figures.gallery = [
+        await gallery(b, site.url("/gallery9.html"), 9),
+        await gallery(b, site.url("/gallery16.html"), 16),
+      ];
+    }
   } finally {
     await b.context.close();
     await site.server.shutdown();
@@ -260,11 +324,18 @@ for (const g of (figures.gallery ?? []) as Awaited<ReturnType<typeof gallery>>[]
     } ms after ` +
       `turning on; ${g.perVideo?.toFixed(1)} frames/s analysed per tile, slowest tile ${
         g.slowestVideo?.toFixed(1)
-      }/s; popup: ${g.faces} faces, replies median ${g.replyMs.median.toFixed(0)} ms (max ${
-        g.replyMs.max.toFixed(0)
-      }), off → overlay gone ${Math.round(g.offMs)} ms; page ${g.off.paintFps.toFixed(1)} → ${
-        g.on.paintFps.toFixed(1)
-      } paints/s, ${g.off.videoFps.toFixed(1)} → ${g.on.videoFps.toFixed(1)} video frames/s (all tiles)`,
+      }/s; popup: ${Math.min(...g.faceCounts)}–${Math.max(...g.faceCounts)} faces, replies median ${
+        g.replyMs.median.toFixed(0)
+      } ms (max ${g.replyMs.max.toFixed(0)}), off → overlay gone ${Math.round(g.offMs)} ms; page ${
+        g.off.paintFps.toFixed(1)
+      } → ${g.on.paintFps.toFixed(1)} paints/s, ${g.off.videoFps.toFixed(1)} → ${
+        g.on.videoFps.toFixed(1)
+      } video frames/s (all tiles); ` +
+      `extension process ${(100 * g.extensionCores).toFixed(0)}% of a core; boxes drawn from frames ` +
+      `${(1000 * g.boxAgeS.mean).toFixed(0)} ms old on average (max ${
+        (1000 * g.boxAgeS.max).toFixed(0)
+      } ms), ` +
+      `moved on at the face's speed since`,
   );
 }
 console.log(`bundle (dist/extension):\n${formatSizes(sizes)}`);

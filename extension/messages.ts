@@ -13,7 +13,7 @@ export interface TabStatus {
   slowestVideo: number;
   /** The tab's budget: frames analysed per second, shared by its videos. */
   budget: number;
-  /** Videos on the page, and faces in the latest results of all of them. */
+  /** Videos on the page, and faces seen in them in the last two seconds. */
   videos: number;
   faces: number;
   /** Set when a video's frames cannot be read (cross-origin or protected). */
