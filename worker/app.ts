@@ -1,21 +1,26 @@
-import { Hono } from "hono";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
 import encodePng from "@jsquash/png/encode.js";
 import { createAnalyzer, faceCrop } from "../shared/analyzer.ts";
 import { DETECTOR_NAMES, type DetectorName, type FaceDetector } from "../shared/detector.ts";
 import type { Canvas } from "../shared/draw.ts";
 import { explainFace, renderExplanation } from "../shared/explain.ts";
-import { labelIndex, LABELS, scoresRecord } from "../shared/labels.ts";
+import { LABELS, scoresRecord } from "../shared/labels.ts";
 import { argmax } from "../shared/metrics.ts";
 import type { ExpressionModel } from "../shared/model.ts";
 import { type Box, faceInput, type Frame } from "../shared/preprocess.ts";
 import type { Asset } from "./assets.ts";
 import { checkPixels, readHeader } from "../shared/decode.ts";
 import { createPixelBudget } from "./admission.ts";
+import { apiKeyAuth } from "./auth.ts";
 import { type Decoder, inlineDecoder } from "./decoding.ts";
 import { ApiError, decodeFailure, errorResponse } from "./errors.ts";
-import { fromBase64, intParam, type Limits, readContent, type RequestContent } from "./input.ts";
-import { openApiDocument } from "./openapi.ts";
+import { fromBase64, type Limits, type RequestContent } from "./input.ts";
+import { documentHeader, registerComponents } from "./openapi.ts";
+import { bodyParams, paramsHook } from "./params.ts";
+import { apiRoutes } from "./routes.ts";
+import { AnalyzeParams, ExplainParams } from "./schemas.ts";
 
 /** One of the shipped detectors (re-exported for the routes' callers). */
 export type { DetectorName };
@@ -43,15 +48,6 @@ export interface AppOptions extends Partial<Limits> {
   pageFile?: (path: string) => Promise<Asset | null>;
 }
 
-/** Compare two strings in time that depends only on their lengths. */
-export function constantTimeEqual(a: string, b: string): boolean {
-  const x = new TextEncoder().encode(a);
-  const y = new TextEncoder().encode(b);
-  let diff = x.length ^ y.length;
-  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
-  return diff === 0;
-}
-
 function base64(bytes: Uint8Array): string {
   let binary = "";
   for (let i = 0; i < bytes.length; i += 0x8000) {
@@ -76,21 +72,7 @@ function imageBytes(content: RequestContent): Uint8Array {
   );
 }
 
-/** A parameter from the query string, else from the body's fields. */
-function param(query: Record<string, string>, content: RequestContent, name: string): unknown {
-  return query[name] ?? content.fields[name];
-}
-
-function detectorParam(value: unknown): DetectorName {
-  if (value === undefined || value === "") return DETECTOR_NAMES[0];
-  const found = DETECTOR_NAMES.find((d) => d === value);
-  if (!found) {
-    throw new ApiError(422, "invalid_parameter", `detector must be one of ${DETECTOR_NAMES.join(", ")}`);
-  }
-  return found;
-}
-
-/** The Hono app: stateless routes over the shared core. */
+/** The Hono app: stateless routes over the shared core, checked and described by one set of schemas. */
 export function createApp(engine: Engine, options: AppOptions = {}) {
   const limits: Limits = {
     maxBodyBytes: options.maxBodyBytes ?? 8 * 1024 * 1024,
@@ -122,7 +104,10 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
   const { model } = engine;
   const size = model.info.inputSize;
   const modelId = `${model.info.name}@${model.info.version}`;
-  const app = new Hono();
+  const secured = Boolean(options.apiKey);
+  const routes = apiRoutes(limits, secured);
+  const app = new OpenAPIHono({ defaultHook: paramsHook });
+  registerComponents(app, limits, secured);
 
   app.use(
     "*",
@@ -135,48 +120,45 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
       allowMethods: ["GET", "POST", "OPTIONS"],
     }),
   );
-  app.use("/v1/*", async (c, next) => {
-    if (options.apiKey && c.req.method !== "OPTIONS") {
-      const header = c.req.header("authorization") ?? "";
-      const token = header.startsWith("Bearer ") ? header.slice(7) : "";
-      if (!constantTimeEqual(token, options.apiKey)) {
-        throw new ApiError(401, "unauthorized", "a valid Authorization: Bearer <key> header is required");
-      }
-    }
-    await next();
-  });
+  if (options.apiKey) app.use("/v1/*", apiKeyAuth(options.apiKey));
 
-  app.get("/healthz", (c) => c.json({ status: "ok", model: modelId }));
-  app.get("/openapi.json", (c) => c.json(openApiDocument(limits)));
-  app.get("/v1/model", (c) =>
+  app.openapi(routes.healthz, (c) => c.json({ status: "ok" as const, model: modelId }, 200));
+  // Generated on first request, once every route is registered.
+  let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
+  app.openapi(
+    routes.document,
+    (c) => c.json(document ??= app.getOpenAPI31Document(documentHeader(limits)), 200),
+  );
+  app.openapi(routes.model, (c) =>
     c.json({
       id: modelId,
       name: model.info.name,
       version: model.info.version,
-      labels: LABELS,
+      labels: [...LABELS],
       inputSize: size,
       parameters: model.info.parameters,
-      detectors: DETECTOR_NAMES,
+      detectors: [...DETECTOR_NAMES],
       limits,
       figures: engine.figures,
       note: "Outputs are expression estimates from pixels, not a reading of anyone's inner state.",
-    }));
+    }, 200));
 
-  app.post("/v1/analyze", async (c) => {
-    const content = await readContent(c.req.raw, limits);
-    const query = c.req.query();
-    const maxFaces = intParam(param(query, content, "maxFaces"), "maxFaces", 1, 50, 10);
-    const minFaceSize = intParam(param(query, content, "minFaceSize"), "minFaceSize", 8, 4096, 24);
-    const detector = await engine.detector(detectorParam(param(query, content, "detector")));
+  app.openapi(routes.analyze, async (c) => {
+    const { content } = c.var;
+    const { maxFaces, minFaceSize, detector: name } = {
+      ...c.req.valid("query"),
+      ...bodyParams(AnalyzeParams, content.fields, c.req.query()),
+    };
+    const detector = await engine.detector(name);
     const result = await withFrame(
       imageBytes(content),
       (frame) => createAnalyzer({ model, detector }).analyze(frame, { maxFaces, minFaceSize }),
     );
-    return c.json({ ...result, model: modelId, detector: detector.name });
+    return c.json({ ...result, model: modelId, detector: detector.name }, 200);
   });
 
-  app.post("/v1/classify", async (c) => {
-    const content = await readContent(c.req.raw, limits);
+  app.openapi(routes.classify, async (c) => {
+    const { content } = c.var;
     let crops: Uint8Array[];
     if (content.files.face?.length) crops = content.files.face;
     else if (content.raw) crops = [content.raw];
@@ -205,22 +187,16 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
     return c.json({
       results: probs.map((p) => ({ label: LABELS[argmax(p)], scores: scoresRecord(p) })),
       model: modelId,
-    });
+    }, 200);
   });
 
-  app.post("/v1/explain", async (c) => {
-    const content = await readContent(c.req.raw, limits);
-    const query = c.req.query();
-    const faceIndex = intParam(param(query, content, "face"), "face", 0, 49, 0);
-    const className = param(query, content, "class");
-    const classIndex = className === undefined || className === ""
-      ? undefined
-      : labelIndex(String(className));
-    if (classIndex === -1) {
-      throw new ApiError(422, "invalid_parameter", `class must be one of ${LABELS.join(", ")}`);
-    }
-    const crop = ["1", "true", true].includes(param(query, content, "crop") as string);
-    const detector = crop ? null : await engine.detector(detectorParam(param(query, content, "detector")));
+  app.openapi(routes.explain, async (c) => {
+    const { content } = c.var;
+    const { face: faceIndex, class: classIndex, crop, detector: name } = {
+      ...c.req.valid("query"),
+      ...bodyParams(ExplainParams, content.fields, c.req.query()),
+    };
+    const detector = crop ? null : await engine.detector(name);
     const { input, box } = await withFrame(
       imageBytes(content),
       (frame): { input: Float32Array; box: Box | null } => {
@@ -257,7 +233,7 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
       box,
       image: base64(picture),
       model: modelId,
-    });
+    }, 200);
   });
 
   const pageFile = options.pageFile;
@@ -272,9 +248,11 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
         headers: { "content-type": file.type, "cache-control": "no-cache" },
       });
     };
-    app.get("/", () => serve("index.html"));
+    app.openapi(routes.page, () => serve("index.html"));
+    app.openapi(routes.favicon, () => serve("icon.png"));
+    // Described as /static/{path}, routed as /static/* (a path parameter cannot span folders).
+    app.openAPIRegistry.registerPath(routes.pageFile);
     app.get("/static/*", (c) => serve(c.req.path.slice("/static/".length)));
-    app.get("/favicon.ico", () => serve("icon.png"));
   }
 
   // A known route with a method it does not take: 405 with the methods it does take.
@@ -298,6 +276,7 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
   );
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error);
+    if (error instanceof HTTPException) return error.getResponse(); // bearer-auth's 401, already ours
     console.error(error);
     return errorResponse(c, new ApiError(500, "internal", "internal error"));
   });

@@ -1,3 +1,5 @@
+import type { MiddlewareHandler } from "hono";
+import { createMiddleware } from "hono/factory";
 import { ApiError } from "./errors.ts";
 
 /** Limits on what one request may carry. */
@@ -132,12 +134,16 @@ export async function readContent(req: Request, limits: Limits): Promise<Request
   );
 }
 
-/** A whole number within [min, max] from a query string or field, or the default; 422 names the field. */
-export function intParam(value: unknown, field: string, min: number, max: number, fallback: number): number {
-  if (value === undefined || value === null || value === "") return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ApiError(422, "invalid_parameter", `${field} must be an integer from ${min} to ${max}`);
-  }
-  return n;
+/** What contentReader leaves for the handler: the request's content in `c.var.content`. */
+export type ContentEnv = { Variables: { content: RequestContent } };
+
+/**
+ * Middleware that reads the request's content within `limits` into `c.var.content`, before the
+ * route's parameters are checked (so a body that is too large or of the wrong type is reported first).
+ */
+export function contentReader(limits: Limits): MiddlewareHandler<ContentEnv> {
+  return createMiddleware<ContentEnv>(async (c, next) => {
+    c.set("content", await readContent(c.req.raw, limits));
+    await next();
+  });
 }
