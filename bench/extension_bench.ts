@@ -165,6 +165,7 @@ async function gallery(b: Launched, url: string, count: number) {
   );
   const tab = await tabId(b.worker, url);
   const popup = await openPage(b.context, b.page(`popup.html?tab=${tab}`));
+  await call.bringToFront(); // measured in front, as with the overlay on
   const off = await pageRates(call);
   const started = performance.now();
   await popup.click("#toggle");

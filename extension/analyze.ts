@@ -6,7 +6,7 @@
 import { faceCrop } from "../shared/analyzer.ts";
 import { explainFace, renderExplanation } from "../shared/explain.ts";
 import { faceInput } from "../shared/preprocess.ts";
-import { browser } from "./browser.ts";
+import { browser, bundledAssets } from "./browser.ts";
 import { createEngine } from "./engine.ts";
 import { loadSettings } from "./settings.ts";
 import { scoresRecord } from "../shared/labels.ts";
@@ -96,7 +96,10 @@ async function showExplanation(
 
 try {
   status.textContent = "Fetching the image…";
-  const [image, engine] = await Promise.all([fetchImage(src), loadSettings().then((s) => createEngine(s))]);
+  const [image, engine] = await Promise.all([
+    fetchImage(src),
+    loadSettings().then((s) => createEngine(s, bundledAssets())),
+  ]);
   status.textContent = "Analysing…";
   const result = await engine.analyze(image, { maxFaces: 20 });
   const faces = numberFaces(result.faces.map((f) => ({ box: f.box, scores: scoresRecord(f.scores) })));

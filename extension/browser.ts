@@ -3,6 +3,7 @@
  * parts Mien uses (the polyfill ships no types).
  */
 import polyfill from "webextension-polyfill";
+import type { WebAssets } from "../shared/web_analyzer.ts";
 
 interface Event<F> {
   addListener(listener: F): void;
@@ -80,3 +81,12 @@ export const browser = polyfill as Browser;
 export const tabCapture = (globalThis as unknown as {
   chrome?: { tabCapture?: { getMediaStreamId(options: { targetTabId: number }): Promise<string> } };
 }).chrome?.tabCapture;
+
+/** Where the bundled wasm, expression model and BlazeFace files are (extension pages and workers load them). */
+export function bundledAssets(): WebAssets {
+  return {
+    wasm: browser.runtime.getURL("wasm/"),
+    model: browser.runtime.getURL("models/mien-fer/"),
+    blazeface: browser.runtime.getURL("models/blazeface/"),
+  };
+}

@@ -8,7 +8,7 @@ const ROOT = new URL("../", import.meta.url).pathname;
 export const DIST = `${ROOT}dist/extension/`;
 
 /** Extension pages and the service worker: ES modules sharing one tfjs chunk. */
-const MODULE_ENTRIES = ["background", "frame", "popup", "options", "webcam", "analyze"];
+const MODULE_ENTRIES = ["background", "frame", "analyzer_worker", "popup", "options", "webcam", "analyze"];
 /** Static files copied as they are (source path -> path in the bundle). */
 const ASSETS: [string, string][] = [
   ["manifest.json", "manifest.json"],

@@ -7,8 +7,7 @@ import { faceInput, type Frame } from "../shared/preprocess.ts";
 import * as tfconv from "@tensorflow/tfjs-converter";
 import { BLAZEFACE_FILES, createBlazeFaceDetector } from "../shared/detect_blazeface.ts";
 import { createVideoAnalyzer, type VideoAnalyzerOptions } from "../shared/video_analyzer.ts";
-import { createWebAnalyzer, type WebAnalyzerOptions } from "../shared/web_analyzer.ts";
-import { browser } from "./browser.ts";
+import { createWebAnalyzer, type WebAnalyzerOptions, type WebAssets } from "../shared/web_analyzer.ts";
 import { classifyRemote, RemoteError } from "./remote.ts";
 import type { Settings } from "./settings.ts";
 
@@ -35,15 +34,6 @@ export interface EngineResult {
 
 /** Which BlazeFace: full range (default), or short range for faces near the camera (~4x faster). */
 export type DetectorName = NonNullable<WebAnalyzerOptions["detector"]>;
-
-/** The analyzer as extension pages load it: files from the bundle, tfjs wasm without threads. */
-export function loadAnalyzer(detector: DetectorName = "blazeface") {
-  return createWebAnalyzer({
-    wasm: browser.runtime.getURL("wasm/"),
-    model: browser.runtime.getURL("models/mien-fer/"),
-    blazeface: browser.runtime.getURL("models/blazeface/"),
-  }, { detector });
-}
 
 /** The square crops (CROP_SIZE PNGs) that remote mode sends for `boxes` of `image`. */
 export function cropBlobs(image: ImageData, boxes: Detection["box"][], margin: number): Promise<Blob[]> {
@@ -72,13 +62,12 @@ export interface Classified {
  */
 export async function createEngine(
   settings: Settings,
+  assets: WebAssets,
   { retryMs = 10_000, detector = "blazeface" as DetectorName } = {},
 ) {
-  const analyzer = await loadAnalyzer(detector);
+  const analyzer = await createWebAnalyzer(assets, { detector });
   const follow = detector === "blazeface-short" ? analyzer.detector : createBlazeFaceDetector(
-    await tfconv.loadGraphModel(
-      browser.runtime.getURL(`models/blazeface/${BLAZEFACE_FILES["blazeface-short"]}`),
-    ),
+    await tfconv.loadGraphModel(`${assets.blazeface}${BLAZEFACE_FILES["blazeface-short"]}`),
   );
   const size = analyzer.model.info.inputSize;
   const margin = analyzer.detector.cropMargin;

@@ -1,19 +1,22 @@
 /// <reference lib="dom" />
 /**
- * The tab's analyzer: an extension page in a hidden iframe that the content script adds. It runs in
- * the extension's process, off the page's main thread; frames arrive as transferred ImageBitmaps.
- * It keeps the tab's trackers and session (memory only: both go away with the tab).
+ * The tab's analyzer: an extension page in a hidden iframe that the content script adds, in the
+ * extension's process, off the page's main thread; frames arrive as transferred ImageBitmaps and go on to
+ * its worker (analyzer_worker.ts), which runs the models, so this page's thread (shared with the popup and
+ * the options page) stays free. It numbers the faces and keeps the tab's session and status (memory only:
+ * they go away with the tab).
  */
 import { LABELS } from "../shared/labels.ts";
-import { browser } from "./browser.ts";
-import { createEngine, type Engine } from "./engine.ts";
+import { browser, bundledAssets } from "./browser.ts";
 import {
   fromExtensionPage,
   type FromFrame,
+  type FromWorker,
   type OverlayFace,
   parseRuntimeMessage,
   type TabStatus,
   type ToFrame,
+  type ToWorker,
 } from "./messages.ts";
 import { createSession } from "./session.ts";
 import { loadSettings, onSettingsChanged, type Settings } from "./settings.ts";
@@ -23,7 +26,6 @@ import { loadSettings, onSettingsChanged, type Settings } from "./settings.ts";
 // Pages that embed this frame themselves, or that navigate it, get nothing.
 let port: MessagePort | undefined;
 let tabId = -1;
-let engine: Promise<Engine> | undefined;
 let setupDone: () => void;
 const setup = new Promise<void>((resolve) => setupDone = resolve);
 globalThis.addEventListener("message", async (event) => {
@@ -36,18 +38,26 @@ globalThis.addEventListener("message", async (event) => {
   if (id < 0 || port) return offered.close();
   [port, tabId] = [offered, id];
   await setup;
-  engine = createEngine(settings);
   port.onmessage = (e) => onFrame(e.data as ToFrame);
-  engine.then(
-    () => post({ type: "ready" }, { type: "config", budget: settings.budget }),
-    (e) => status.error = `analyzer failed to load: ${e.message}`,
-  );
+  toWorker({ type: "start", settings, assets: bundledAssets() });
 });
+
+const worker = new Worker(browser.runtime.getURL("analyzer_worker.js"), { type: "module" });
+/** Who waits for the worker's answers to the frames sent, oldest first (it answers each, in order). */
+const waiting: ((answer: Extract<FromWorker, { type: "result" }>) => void)[] = [];
+worker.onmessage = (event: MessageEvent<FromWorker>) => {
+  const message = event.data;
+  if (message.type === "ready") post({ type: "ready" }, { type: "config", budget: settings.budget });
+  else if (message.type === "failed") status.error = `analyzer failed to load: ${message.message}`;
+  else waiting.shift()?.(message);
+};
+
+function toWorker(message: ToWorker, transfer: Transferable[] = []) {
+  worker.postMessage(message, transfer);
+}
 
 let settings: Settings = await loadSettings();
 const session = createSession();
-/** One video verb per video of the tab (faces followed between detections), made by the current engine. */
-const verbs = new Map<number, ReturnType<Engine["video"]>>();
 const faceNumbers = new Map<string, number>();
 /** Recent analyses (when, which video), for the rates; when each face number was last seen. */
 const analysed: { at: number; video: number }[] = [];
@@ -71,16 +81,12 @@ const status: TabStatus = {
 };
 let capture: MediaStream | undefined;
 
-onSettingsChanged(async (next) => {
-  const old = engine;
+onSettingsChanged((next) => {
   settings = next;
   status.mode = next.mode;
   status.budget = next.budget;
   post({ type: "config", budget: next.budget });
-  if (!old) return;
-  engine = createEngine(next);
-  verbs.clear();
-  (await old).dispose();
+  if (port) toWorker({ type: "start", settings: next, assets: bundledAssets() });
 });
 
 function post(...messages: FromFrame[]) {
@@ -98,55 +104,41 @@ function faceNumber(video: number, track: number, place: number): number {
   return faceNumbers.get(key)!;
 }
 
-/** Analyse one frame of a video (or of the tab capture) and tell the content script what is where. */
-async function analyse(
-  video: number,
-  source: CanvasImageSource,
-  width: number,
-  height: number,
-  mediaTime: number,
-) {
-  const canvas = new OffscreenCanvas(width, height);
-  const ctx = canvas.getContext("2d", { willReadFrequently: true })!;
-  ctx.drawImage(source, 0, 0, width, height);
-  let image: ImageData;
-  try {
-    image = ctx.getImageData(0, 0, width, height);
-  } catch {
+/** Analyse one frame of a video (or of the tab capture, -1) and tell the content script what is where. */
+async function analyse(video: number, bitmap: ImageBitmap, mediaTime: number) {
+  const { width, height } = bitmap;
+  // In a gallery each tile is analysed a few times a second: a whole-frame search every 500 ms per tile
+  // would be most of the work, and a tile rarely gains a face; its faces are followed in between.
+  const fullEveryMs = Math.min(2000, 500 * Math.max(1, status.videos / 3));
+  const answer = await new Promise<Extract<FromWorker, { type: "result" }>>((resolve) => {
+    waiting.push(resolve);
+    toWorker({ type: "frame", video, bitmap, mediaTime, fullEveryMs }, [bitmap]);
+  });
+  if (answer.unreadable) {
     status.unreadable = "A video on this page comes from another site and cannot be read.";
-    post({ type: "unreadable", video, reason: status.unreadable });
-    return;
+    return post({ type: "unreadable", video, reason: status.unreadable });
   }
-  if (isBlack(image)) {
+  if (answer.error) {
+    status.error = answer.error;
+    return post({ type: "result", video, mediaTime, width, height, faces: [] });
+  }
+  if (answer.black) {
     blackFrames.set(video, (blackFrames.get(video) ?? 0) + 1);
     if (blackFrames.get(video)! >= 10) {
       status.unreadable = "A video on this page only shows black frames (protected playback?).";
       post({ type: "unreadable", video, reason: status.unreadable });
     }
   } else blackFrames.delete(video);
-  const current = await engine!;
-  let verb = verbs.get(video);
-  // In a gallery each tile is analysed a few times a second: a whole-frame search every 500 ms per tile
-  // would be most of the work, and a tile rarely gains a face; its faces are followed in between.
-  const fullEveryMs = Math.min(2000, 500 * Math.max(1, status.videos / 3));
-  if (!verb) verbs.set(video, verb = current.video({ halfLifeMs: 500, fullEveryMs }));
   const now = performance.now();
-  const result = await verb.analyzeVideoFrame(image, now);
-  const order = result.faces.map((f) => f.box.x).sort((a, b) => a - b);
-  const numbers = result.faces.map((f) => faceNumber(video, f.id, order.indexOf(f.box.x)));
-  const faces: OverlayFace[] = result.faces.map((f, i) => ({
+  const order = answer.faces.map((f) => f.box.x).sort((a, b) => a - b);
+  const numbers = answer.faces.map((f) => faceNumber(video, f.track, order.indexOf(f.box.x)));
+  const faces: OverlayFace[] = answer.faces.map((f, i) => ({
     face: numbers[i],
     box: f.box,
-    label: f.expression.label,
-    confidence: f.expression.scores[f.expression.label],
+    label: f.label,
+    confidence: f.scores[LABELS.indexOf(f.label)],
   }));
-  session.add(
-    result.faces.map((f, i) => ({
-      face: numbers[i],
-      scores: LABELS.map((l) => f.expression.scores[l]),
-    })),
-    Date.now(),
-  );
+  session.add(answer.faces.map((f, i) => ({ face: numbers[i], scores: f.scores })), Date.now());
   analysed.push({ at: now, video });
   while (analysed.length && now - analysed[0].at > 3000) analysed.shift();
   const seconds = Math.min(3, Math.max(1, (now - analysed[0].at) / 1000));
@@ -158,18 +150,10 @@ async function analyse(
   for (const face of faces) seenAt.set(face.face, now);
   for (const [face, at] of seenAt) if (now - at > PRESENT_MS) seenAt.delete(face);
   status.faces = seenAt.size;
-  status.problem = verb.last.problem ?? null;
-  status.source = verb.last.source;
+  status.problem = answer.problem;
+  status.source = answer.source;
   status.error = null;
   post({ type: "result", video, mediaTime, width, height, faces });
-}
-
-/** True when every sampled pixel is (nearly) black. */
-function isBlack(image: ImageData): boolean {
-  for (let i = 0; i < image.data.length; i += 4 * 97) {
-    if (image.data[i] > 8 || image.data[i + 1] > 8 || image.data[i + 2] > 8) return false;
-  }
-  return true;
 }
 
 async function onFrame(message: ToFrame) {
@@ -181,15 +165,7 @@ async function onFrame(message: ToFrame) {
     status.unreadable = message.reason;
     return;
   }
-  const { video, bitmap, mediaTime } = message;
-  try {
-    await analyse(video, bitmap, bitmap.width, bitmap.height, mediaTime);
-  } catch (error) {
-    status.error = (error as Error).message;
-    post({ type: "result", video, mediaTime, width: bitmap.width, height: bitmap.height, faces: [] });
-  } finally {
-    bitmap.close();
-  }
+  await analyse(message.video, message.bitmap, message.mediaTime);
 }
 
 /** Analyse a capture of the whole tab (for videos that cannot be read), until it ends. */
@@ -209,7 +185,7 @@ async function startCapture(streamId: string) {
   while (track.readyState === "live") {
     const started = performance.now();
     try {
-      await analyse(-1, video, video.videoWidth, video.videoHeight, video.currentTime);
+      await analyse(-1, await createImageBitmap(video), video.currentTime);
     } catch (error) {
       status.error = (error as Error).message;
     }

@@ -1,5 +1,8 @@
 /** Messages between the extension's parts (runtime messages, and the content script's port to its frame). */
+import type { Label } from "../shared/labels.ts";
 import type { Box } from "../shared/preprocess.ts";
+import type { WebAssets } from "../shared/web_analyzer.ts";
+import type { Settings } from "./settings.ts";
 
 /** What the popup shows about a tab's overlay (answered by the tab's analyzer frame). */
 export interface TabStatus {
@@ -60,6 +63,41 @@ export type FromFrame =
   | { type: "result"; video: number; mediaTime: number; width: number; height: number; faces: OverlayFace[] }
   | { type: "unreadable"; video: number; reason: string }
   | { type: "capture"; on: boolean };
+
+/** Frame -> its analyzer worker. */
+export type ToWorker =
+  | { type: "start"; settings: Settings; assets: WebAssets }
+  | { type: "frame"; video: number; bitmap: ImageBitmap; mediaTime: number; fullEveryMs: number };
+
+/** A followed face as the worker reports it: its track in that video, box and smoothed expression. */
+export interface WorkerFace {
+  track: number;
+  box: Box;
+  label: Label;
+  /** Smoothed probabilities, LABELS order. */
+  scores: number[];
+}
+
+/** Analyzer worker -> its frame: one answer per frame (in order), or that the engine failed to load. */
+export type FromWorker =
+  | { type: "ready" }
+  | { type: "failed"; message: string }
+  | {
+    type: "result";
+    video: number;
+    mediaTime: number;
+    width: number;
+    height: number;
+    faces: WorkerFace[];
+    /** Every sampled pixel (nearly) black: protected playback, perhaps. */
+    black: boolean;
+    source: "local" | "remote";
+    problem: string | null;
+    /** The frame comes from another origin (the browser refuses to read its pixels). */
+    unreadable: boolean;
+    /** The frame could not be analysed. */
+    error: string | null;
+  };
 
 const isTabId = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
 

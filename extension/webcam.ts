@@ -6,6 +6,7 @@
 import { createFrameGate } from "../shared/frame_gate.ts";
 import { count } from "../shared/labels.ts";
 import { drawFaceBoxes, faceCard, numberFaces, useResultStyles } from "../shared/result_view.ts";
+import { bundledAssets } from "./browser.ts";
 import { createEngine } from "./engine.ts";
 import { loadSettings } from "./settings.ts";
 import { $, ESTIMATE_NOTE } from "./ui.ts";
@@ -22,7 +23,7 @@ useResultStyles();
 
 const settings = await loadSettings();
 // A webcam shows faces near the camera: the short-range detector finds and follows them.
-const engine = await createEngine(settings, { detector: "blazeface-short" });
+const engine = await createEngine(settings, bundledAssets(), { detector: "blazeface-short" });
 // The video verb: faces followed between detections, labels smoothed over 300 ms.
 const verb = engine.video({ halfLifeMs: 300, maxFaces: 4 });
 const gate = createFrameGate({ maxFps: 30 });

@@ -1,0 +1,95 @@
+/// <reference lib="webworker" />
+/**
+ * The tab's analyzer, in a dedicated worker of the analyzer frame: the engine (tfjs wasm, models) and one
+ * video verb per video run here, so the frame's thread, which the extension's pages share, stays free for
+ * the popup and the options page however busy the analysis is. Frames arrive as transferred ImageBitmaps,
+ * one at a time; each gets one answer, in order.
+ */
+import { LABELS } from "../shared/labels.ts";
+import { createEngine, type Engine } from "./engine.ts";
+import type { FromWorker, ToWorker } from "./messages.ts";
+
+let engine: Engine | undefined;
+const verbs = new Map<number, ReturnType<Engine["video"]>>();
+const canvas = new OffscreenCanvas(1, 1);
+const ctx = canvas.getContext("2d", { willReadFrequently: true })!;
+
+function reply(message: FromWorker) {
+  self.postMessage(message);
+}
+
+/** True when every sampled pixel is (nearly) black. */
+function isBlack(image: ImageData): boolean {
+  for (let i = 0; i < image.data.length; i += 4 * 97) {
+    if (image.data[i] > 8 || image.data[i + 1] > 8 || image.data[i + 2] > 8) return false;
+  }
+  return true;
+}
+
+/** Follow the faces of one frame of a video with that video's verb. */
+async function analyse(message: Extract<ToWorker, { type: "frame" }>) {
+  const { video, bitmap, mediaTime, fullEveryMs } = message;
+  const { width, height } = bitmap;
+  const answer = {
+    type: "result" as const,
+    video,
+    mediaTime,
+    width,
+    height,
+    black: false,
+    unreadable: false,
+    problem: null,
+  };
+  try {
+    if (!engine) throw new Error("the analyzer is still loading");
+    if (canvas.width !== width || canvas.height !== height) [canvas.width, canvas.height] = [width, height];
+    ctx.drawImage(bitmap, 0, 0);
+    const image = ctx.getImageData(0, 0, width, height);
+    let verb = verbs.get(video);
+    if (!verb) verbs.set(video, verb = engine.video({ halfLifeMs: 500, fullEveryMs }));
+    const result = await verb.analyzeVideoFrame(image, performance.now());
+    reply({
+      ...answer,
+      black: isBlack(image),
+      faces: result.faces.map((f) => ({
+        track: f.id,
+        box: f.box,
+        label: f.expression.label,
+        scores: LABELS.map((l) => f.expression.scores[l]),
+      })),
+      source: verb.last.source,
+      problem: verb.last.problem ?? null,
+      error: null,
+    });
+  } catch (error) {
+    const unreadable = (error as Error).name === "SecurityError"; // a tainted (cross-origin) frame
+    reply({
+      ...answer,
+      faces: [],
+      source: "local",
+      unreadable,
+      error: unreadable ? null : (error as Error).message,
+    });
+  } finally {
+    bitmap.close();
+  }
+}
+
+// Messages are handled one at a time, in order (a settings change waits for the frame before it).
+let queue = Promise.resolve();
+self.onmessage = (event: MessageEvent<ToWorker>) => {
+  const message = event.data;
+  queue = queue.then(async () => {
+    if (message.type === "frame") return analyse(message);
+    const old = engine;
+    engine = undefined;
+    verbs.clear();
+    old?.dispose();
+    try {
+      engine = await createEngine(message.settings, message.assets);
+      reply({ type: "ready" });
+    } catch (error) {
+      reply({ type: "failed", message: (error as Error).message });
+    }
+  });
+};
