@@ -1,4 +1,7 @@
-/** `deno task build`: bundle extension/ + manifest.json into dist/extension/ and print its size. */
+/**
+ * `deno task build`: bundle extension/ + manifest.json into dist/extension/ (Chrome) and dist/firefox/
+ * (Firefox: the same files, with the manifest Firefox expects) and print the size.
+ */
 import * as esbuild from "esbuild";
 import encodePng from "@jsquash/png/encode.js";
 import { renderIcon } from "../shared/icon.ts";
@@ -6,12 +9,16 @@ import { renderIcon } from "../shared/icon.ts";
 const ROOT = new URL("../", import.meta.url).pathname;
 /** Where the unpacked extension is written. */
 export const DIST = `${ROOT}dist/extension/`;
+/** Where the Firefox build is written. */
+export const FIREFOX_DIST = `${ROOT}dist/firefox/`;
+
+/** Which browser a build is for: only the manifest differs. */
+export type Target = "chrome" | "firefox";
 
 /** Extension pages and the service worker: ES modules sharing one tfjs chunk. */
 const MODULE_ENTRIES = ["background", "frame", "analyzer_worker", "popup", "options", "webcam", "analyze"];
 /** Static files copied as they are (source path -> path in the bundle). */
 const ASSETS: [string, string][] = [
-  ["manifest.json", "manifest.json"],
   ...["frame", "popup", "options", "webcam", "analyze"].map((p): [string, string] => [
     `extension/${p}.html`,
     `${p}.html`,
@@ -72,8 +79,34 @@ export async function bundleSizes(dir = DIST): Promise<BundleSizes> {
   return sizes;
 }
 
-/** Bundle the extension into `outDir` (emptied first) and return its sizes. */
-export async function buildExtension(outDir = DIST): Promise<BundleSizes> {
+// deno-lint-ignore no-explicit-any
+type Manifest = Record<string, any>;
+
+/**
+ * manifest.json as `target` needs it. Chrome takes it as it is (it runs `background.service_worker` and
+ * ignores `scripts` and the gecko settings). Firefox runs `background.scripts` as an event page and ignores
+ * `service_worker`, and has neither tab capture nor `use_dynamic_url`: they are left out, so that it loads
+ * without warnings.
+ */
+export function manifestFor(manifest: Manifest, target: Target): Manifest {
+  if (target === "chrome") return manifest;
+  const { service_worker: _, ...background } = manifest.background;
+  return {
+    ...manifest,
+    background,
+    permissions: manifest.permissions.filter((p: string) => p !== "tabCapture"),
+    // Firefox has no use_dynamic_url (its moz-extension:// host is already random per profile).
+    web_accessible_resources: manifest.web_accessible_resources.map((
+      { use_dynamic_url: _, ...entry }: Manifest,
+    ) => entry),
+  };
+}
+
+/** Bundle the extension for `target` into `outDir` (emptied first) and return its sizes. */
+export async function buildExtension(
+  outDir = DIST,
+  target: Target = "chrome",
+): Promise<BundleSizes> {
   await Deno.remove(outDir, { recursive: true }).catch(() => {});
   const common: esbuild.BuildOptions = {
     bundle: true,
@@ -100,6 +133,11 @@ export async function buildExtension(outDir = DIST): Promise<BundleSizes> {
     await Deno.copyFile(`${ROOT}${from}`, target);
   }
   await esbuild.stop();
+  const manifest = JSON.parse(await Deno.readTextFile(`${ROOT}manifest.json`));
+  await Deno.writeTextFile(
+    `${outDir}manifest.json`,
+    JSON.stringify(manifestFor(manifest, target), null, 2) + "\n",
+  );
   await Deno.mkdir(`${outDir}icons`, { recursive: true });
   for (const size of ICON_SIZES) {
     const icon = renderIcon(size);
@@ -123,5 +161,6 @@ export function formatSizes(s: BundleSizes): string {
 
 if (import.meta.main) {
   const sizes = await buildExtension();
-  console.log(`built ${DIST}\n${formatSizes(sizes)}`);
+  await buildExtension(FIREFOX_DIST, "firefox");
+  console.log(`built ${DIST} (Chrome) and ${FIREFOX_DIST} (Firefox)\n${formatSizes(sizes)}`);
 }

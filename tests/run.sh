@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-if [ ! -x node_modules/.bin/deno ]; then
+if [ ! -x node_modules/.bin/deno ] || [ ! -x node_modules/.bin/web-ext ]; then
   npm ci --no-audit --no-fund || exit 1
 fi
 if ! /usr/bin/python3 -c "import torch, PIL, numpy" 2>/dev/null; then
@@ -17,13 +17,14 @@ if ! /usr/bin/python3 -c "import torch, PIL, numpy" 2>/dev/null; then
   fi
 fi
 
-if [ ! -x /usr/bin/chromium ] || ! command -v ffmpeg >/dev/null; then
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/firefox-esr ] || ! command -v ffmpeg >/dev/null; then
   if [ "$(id -u)" = 0 ]; then
-    echo "installing chromium and ffmpeg (Debian) for the extension tests"
+    echo "installing chromium, firefox-esr and ffmpeg (Debian) for the extension tests"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-      chromium ffmpeg >/dev/null || exit 1
+      chromium firefox-esr ffmpeg >/dev/null || exit 1
   else
-    echo "extension tests need Debian's chromium and ffmpeg: sudo apt-get install -y chromium ffmpeg" >&2
+    echo "extension tests need Debian's chromium, firefox-esr and ffmpeg:" \
+      "sudo apt-get install -y chromium firefox-esr ffmpeg" >&2
   fi
 fi
 
