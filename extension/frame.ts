@@ -8,6 +8,7 @@
  */
 import { LABELS } from "../shared/labels.ts";
 import { browser, bundledAssets } from "./browser.ts";
+import { createFaceNumbers } from "./face_numbers.ts";
 import {
   fromExtensionPage,
   type FromFrame,
@@ -58,7 +59,7 @@ function toWorker(message: ToWorker, transfer: Transferable[] = []) {
 
 let settings: Settings = await loadSettings();
 const session = createSession();
-const faceNumbers = new Map<string, number>();
+const faceNumbers = createFaceNumbers();
 /** Recent analyses (when, which video), for the rates; when each face number was last seen. */
 const analysed: { at: number; video: number }[] = [];
 const seenAt = new Map<number, number>();
@@ -93,17 +94,6 @@ function post(...messages: FromFrame[]) {
   for (const message of messages) port?.postMessage(message);
 }
 
-/**
- * The number a face goes by in the overlay and the popup (per tab, from 1). With one video, one number per
- * track; in a gallery (several videos), one per place in its tile (left to right), so that a participant
- * keeps one number and one chart while their tile's tracks restart.
- */
-function faceNumber(video: number, track: number, place: number): number {
-  const key = status.videos > 1 ? `${video}@${place}` : `${video}:${track}`;
-  if (!faceNumbers.has(key)) faceNumbers.set(key, faceNumbers.size + 1);
-  return faceNumbers.get(key)!;
-}
-
 /** Analyse one frame of a video (or of the tab capture, -1) and tell the content script what is where. */
 async function analyse(video: number, bitmap: ImageBitmap, mediaTime: number) {
   const { width, height } = bitmap;
@@ -130,8 +120,7 @@ async function analyse(video: number, bitmap: ImageBitmap, mediaTime: number) {
     }
   } else blackFrames.delete(video);
   const now = performance.now();
-  const order = answer.faces.map((f) => f.box.x).sort((a, b) => a - b);
-  const numbers = answer.faces.map((f) => faceNumber(video, f.track, order.indexOf(f.box.x)));
+  const numbers = faceNumbers.assign(video, answer.faces.map((f) => f.track));
   const faces: OverlayFace[] = answer.faces.map((f, i) => ({
     face: numbers[i],
     box: f.box,

@@ -53,8 +53,15 @@ toggle.addEventListener("change", async () => {
   await refresh();
 });
 
+/** Why the capture button does nothing where there is no tab capture (Firefox). */
+const NO_TAB_CAPTURE =
+  "This browser cannot capture a tab (only Chrome can), so such a video is not analysed here.";
+
 captureButton.addEventListener("click", async () => {
-  if (!tabCapture) return showProblem("This browser cannot capture tabs.");
+  if (!tabCapture) {
+    captureError = NO_TAB_CAPTURE;
+    return showProblem(captureError);
+  }
   try {
     const streamId = await tabCapture.getMediaStreamId({ targetTabId: tabId });
     await browser.runtime.sendMessage({ type: "mien:tab-capture", tabId, streamId });
@@ -78,8 +85,10 @@ function drawChart(
 ) {
   const ctx = canvas.getContext("2d")!;
   ctx.clearRect(0, 0, canvas.width, canvas.height);
-  const w = canvas.width / BINS;
-  binMeans(samples, span, Date.now(), BINS).forEach((mean, bin) => {
+  // One bar per second of session at first (samples come once a second), at most BINS.
+  const bins = Math.max(5, Math.min(BINS, Math.round(span / 1000)));
+  const w = canvas.width / bins;
+  binMeans(samples, span, Date.now(), bins).forEach((mean, bin) => {
     if (!mean) return;
     let y = canvas.height;
     mean.forEach((p, k) => {
@@ -138,8 +147,12 @@ function drawSession() {
 async function refresh() {
   const on = await browser.runtime.sendMessage<boolean>({ type: "mien:state", tabId });
   if (!toggle.disabled) toggle.checked = on;
+  // An answer of undefined (nothing answered: the analyzer frame is not up yet) counts as none.
   const status = on
-    ? await browser.runtime.sendMessage<TabStatus>({ type: "mien:status", tabId }).catch(() => null)
+    ? await browser.runtime.sendMessage<TabStatus | undefined>({ type: "mien:status", tabId }).then(
+      (s) => s ?? null,
+      () => null,
+    )
     : null;
   if (!on) statusLine.textContent = "Off for this tab.";
   else if (!status) statusLine.textContent = "Starting…";
@@ -154,15 +167,21 @@ async function refresh() {
       count(status.faces, "face")
     }, ${rate} ${where}${status.tabCapture ? ", from a tab capture" : ""}.`;
   }
-  const text = status?.error ?? captureError ?? status?.unreadable ??
+  const unreadable = status?.unreadable && !tabCapture
+    ? `${status.unreadable} ${NO_TAB_CAPTURE}`
+    : status?.unreadable;
+  const text = status?.error ?? captureError ?? unreadable ??
     (status?.problem
       ? `${status.problem}${status.mode === "remote" ? " (classifying on this device meanwhile)" : ""}`
       : null);
   if (on) showProblem(text);
-  captureButton.hidden = !status?.unreadable || status.tabCapture;
+  captureButton.hidden = !tabCapture || !status?.unreadable || status.tabCapture;
   // Switched off: the charts go at once (the tab's session went with its analyzer).
   session = on
-    ? await browser.runtime.sendMessage<SessionFaces>({ type: "mien:session", tabId }).catch(() => session)
+    ? await browser.runtime.sendMessage<SessionFaces | undefined>({ type: "mien:session", tabId }).then(
+      (s) => s ?? session,
+      () => session,
+    )
     : { windowMs: 0, faces: [] };
   drawSession();
 }

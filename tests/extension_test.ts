@@ -404,7 +404,13 @@ Deno.test({
             { timeout: 10_000 },
           );
           console.log(`  gallery popup: ${await popup.textContent("#status")}`);
+          // One chart per participant, and the popup fits Chrome's 600 px with its buttons in view.
+          await popup.waitForFunction(() => document.querySelectorAll("#charts canvas").length >= 9);
+          const titles = await popup.locator("#charts .chart div").allTextContents();
+          assert.equal(titles.length, 9, titles.join("; "));
           await screenshot(popup, "popup-gallery");
+          const popupHeight = await popup.evaluate(() => document.body.getBoundingClientRect().bottom);
+          assert.ok(popupHeight <= 600, `popup is ${popupHeight} px high`);
           const off = Date.now();
           await popup.click("#toggle");
           await call.waitForFunction(() => !document.querySelector("mien-overlay"), null, { timeout: 5000 });

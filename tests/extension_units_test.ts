@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createFaceNumbers } from "../extension/face_numbers.ts";
 import { placeFrame, toPage } from "../extension/overlay.ts";
 import { binMeans, chartSpan, createSession, sessionCsv, sessionMix } from "../extension/session.ts";
 
@@ -63,4 +64,21 @@ Deno.test("the popup's charts span the session so far, and its mix averages ever
   assert.equal(chartSpan(snapshot, 2_000_000), 300_000, "at most the kept window");
   const mix = sessionMix(snapshot)!;
   assert.ok(Math.abs(mix[3] - 2 / 3) < 1e-9 && Math.abs(mix[6] - 1 / 3) < 1e-9);
+});
+
+Deno.test("face numbers: tracks keep theirs; a new track takes its video's free number; videos apart", () => {
+  const numbers = createFaceNumbers();
+  assert.deepEqual(numbers.assign(0, [1, 2]), [1, 2]);
+  assert.deepEqual(numbers.assign(1, [1]), [3], "another video's faces are numbered apart");
+  assert.deepEqual(numbers.assign(0, [2, 1]), [2, 1], "a track keeps its number");
+  // Track 1 is lost; track 7 appears: it takes number 1, not a new one.
+  assert.deepEqual(numbers.assign(0, [2]), [2]);
+  assert.deepEqual(numbers.assign(0, [2, 7]), [2, 1]);
+  // A third face at once gets a new number; the old track 1 coming back is a new face now.
+  assert.deepEqual(numbers.assign(0, [2, 7, 9]), [2, 1, 4]);
+  assert.deepEqual(numbers.assign(0, [1]), [1], "the lowest number this frame leaves free");
+  // A video's numbers are never handed to another video.
+  assert.deepEqual(numbers.assign(2, [1]), [5]);
+  // A looping clip with one face, its track restarting at every cut: still one number.
+  for (let i = 0; i < 20; i++) assert.deepEqual(numbers.assign(3, [100 + i]), [6]);
 });
