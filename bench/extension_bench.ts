@@ -197,10 +197,10 @@ async function gallery(b: Launched, url: string, count: number) {
   for (let i = 0; i < 10; i++) {
     const r = await popup.evaluate(async (tabId) => {
       const t = performance.now();
-      const runtime = (globalThis as unknown as {
-        chrome: { runtime: { sendMessage(m: unknown): Promise<Record<string, number>> } };
-      }).chrome.runtime;
-      const status = await runtime.sendMessage({ type: "mien:status", tabId });
+      const tabs = (globalThis as unknown as {
+        chrome: { tabs: { sendMessage(tab: number, m: unknown): Promise<Record<string, number>> } };
+      }).chrome.tabs;
+      const status = await tabs.sendMessage(tabId, { type: "mien:status", tabId });
       return { ms: performance.now() - t, status };
     }, tab);
     replies.push(r.ms);

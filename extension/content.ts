@@ -8,7 +8,13 @@
 import type { Label } from "../shared/labels.ts";
 import { css, LABEL_COLORS, textOn } from "../shared/palette.ts";
 import { browser } from "./browser.ts";
-import type { FromFrame, OverlayFace, RuntimeMessage, ToFrame } from "./messages.ts";
+import {
+  type FromFrame,
+  type OverlayFace,
+  parseRuntimeMessage,
+  type Question,
+  type ToFrame,
+} from "./messages.ts";
 import { placeFrame, toPage } from "./overlay.ts";
 import { nextTile, sentTime, type Tile, tileRates } from "./scheduler.ts";
 import { DEFAULT_SETTINGS } from "./settings.ts";
@@ -84,6 +90,9 @@ function createOverlay() {
   let stopped = false;
 
   const send = (message: ToFrame, transfer: Transferable[] = []) => port?.postMessage(message, transfer);
+  /** The popup's questions waiting for the analyzer's answer, by id. */
+  const answers = new Map<number, (value: unknown) => void>();
+  let asked = 0;
 
   function scan() {
     for (const video of document.querySelectorAll("video")) {
@@ -193,6 +202,11 @@ function createOverlay() {
   }
 
   function onMessage(message: FromFrame) {
+    if (message.type === "answer") {
+      answers.get(message.id)?.(message.value);
+      answers.delete(message.id);
+      return;
+    }
     if (message.type === "ready") ready = true;
     else if (message.type === "config") budget = message.budget;
     else if (message.type === "capture") {
@@ -387,6 +401,16 @@ function createOverlay() {
       document.addEventListener("fullscreenchange", onFullscreen);
       tick();
     },
+    /** Pass one of the popup's questions to the analyzer; undefined when it has none to give (yet). */
+    ask(question: Question): Promise<unknown> {
+      if (!port) return Promise.resolve(undefined);
+      const id = ++asked;
+      return new Promise((resolve) => {
+        answers.set(id, resolve);
+        send({ type: "ask", id, ...question });
+        setTimeout(() => answers.delete(id) && resolve(undefined), 5000);
+      });
+    },
     /** Remove everything and stop all work (the analyzer frame goes with it). */
     stop() {
       stopped = true;
@@ -414,12 +438,22 @@ if (!globalThis.mienOverlay) {
 }
 if (!globalThis.mienListening) {
   globalThis.mienListening = true;
-  browser.runtime.onMessage.addListener((message, sender) => {
-    if (sender.id !== browser.runtime.id || (message as RuntimeMessage)?.type !== "mien:stop") {
-      return undefined;
+  // The extension's own messages only: stop, and the popup's questions for this tab's analyzer (the popup
+  // asks here because Firefox does not pass runtime messages to extension frames inside web pages).
+  browser.runtime.onMessage.addListener((raw, sender) => {
+    const message = parseRuntimeMessage(raw);
+    if (sender.id !== browser.runtime.id || !message) return undefined;
+    if (message.type === "mien:stop") {
+      globalThis.mienOverlay?.stop();
+      globalThis.mienOverlay = undefined;
+      return Promise.resolve(true);
     }
-    globalThis.mienOverlay?.stop();
-    globalThis.mienOverlay = undefined;
-    return Promise.resolve(true);
+    const overlay = globalThis.mienOverlay;
+    if (message.type === "mien:status") return overlay?.ask({ question: "status" });
+    if (message.type === "mien:session") return overlay?.ask({ question: "session" });
+    if (message.type === "mien:tab-capture") {
+      return overlay?.ask({ question: "tab-capture", streamId: message.streamId });
+    }
+    return undefined;
   });
 }

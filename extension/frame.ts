@@ -9,16 +9,7 @@
 import { LABELS } from "../shared/labels.ts";
 import { browser, bundledAssets } from "./browser.ts";
 import { createFaceNumbers } from "./face_numbers.ts";
-import {
-  fromExtensionPage,
-  type FromFrame,
-  type FromWorker,
-  type OverlayFace,
-  parseRuntimeMessage,
-  type TabStatus,
-  type ToFrame,
-  type ToWorker,
-} from "./messages.ts";
+import type { FromFrame, FromWorker, OverlayFace, TabStatus, ToFrame, ToWorker } from "./messages.ts";
 import { createSession } from "./session.ts";
 import { loadSettings, onSettingsChanged, type Settings } from "./settings.ts";
 
@@ -154,10 +145,11 @@ async function onFrame(message: ToFrame) {
     status.unreadable = message.reason;
     return;
   }
+  if (message.type === "ask") return answer(message);
   await analyse(message.video, message.bitmap, message.mediaTime);
 }
 
-/** Analyse a capture of the whole tab (for videos that cannot be read), until it ends. */
+/** Start analysing a capture of the whole tab (for videos that cannot be read); it runs until it ends. */
 async function startCapture(streamId: string) {
   capture?.getTracks().forEach((t) => t.stop());
   capture = await navigator.mediaDevices.getUserMedia({
@@ -170,7 +162,11 @@ async function startCapture(streamId: string) {
   status.tabCapture = true;
   status.unreadable = null;
   post({ type: "capture", on: true });
-  const track = capture.getVideoTracks()[0];
+  analyseCapture(video, capture.getVideoTracks()[0]);
+}
+
+/** Analyse the capture's frames at the tab's rate until its track ends. */
+async function analyseCapture(video: HTMLVideoElement, track: MediaStreamTrack) {
   while (track.readyState === "live") {
     const started = performance.now();
     try {
@@ -185,19 +181,18 @@ async function startCapture(streamId: string) {
   post({ type: "capture", on: false });
 }
 
-browser.runtime.onMessage.addListener((raw, sender) => {
-  const message = parseRuntimeMessage(raw);
-  if (!message || !fromExtensionPage(sender, browser.runtime.id)) return undefined;
-  if (!("tabId" in message) || message.tabId !== tabId) return undefined;
-  if (message.type === "mien:status") return Promise.resolve(status);
-  if (message.type === "mien:session") return Promise.resolve(session.snapshot());
-  if (message.type === "mien:tab-capture") {
-    return startCapture(message.streamId).then(() => true, (e) => {
+/** The popup's questions, passed on by the content script. */
+async function answer(message: Extract<ToFrame, { type: "ask" }>) {
+  let value: unknown;
+  if (message.question === "status") value = status;
+  else if (message.question === "session") value = session.snapshot();
+  else {
+    value = await startCapture(message.streamId).then(() => true, (e) => {
       status.error = `tab capture failed: ${(e as Error).message}`;
       return false;
     });
   }
-  return undefined;
-});
+  post({ type: "answer", id: message.id, value });
+}
 
 setupDone!();

@@ -50,9 +50,16 @@ export interface OverlayFace {
   confidence: number;
 }
 
+/** What the popup asks a tab's analyzer, through the tab's content script. */
+export type Question =
+  | { question: "status" }
+  | { question: "session" }
+  | { question: "tab-capture"; streamId: string };
+
 /** Content script -> frame. `video` -1 stands for a capture of the whole tab. */
 export type ToFrame =
   | { type: "frame"; video: number; bitmap: ImageBitmap; mediaTime: number }
+  | ({ type: "ask"; id: number } & Question)
   | { type: "videos"; count: number }
   | { type: "unreadable"; reason: string };
 
@@ -62,7 +69,8 @@ export type FromFrame =
   | { type: "config"; budget: number }
   | { type: "result"; video: number; mediaTime: number; width: number; height: number; faces: OverlayFace[] }
   | { type: "unreadable"; video: number; reason: string }
-  | { type: "capture"; on: boolean };
+  | { type: "capture"; on: boolean }
+  | { type: "answer"; id: number; value: unknown };
 
 /** Frame -> its analyzer worker. */
 export type ToWorker =

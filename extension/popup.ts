@@ -64,7 +64,7 @@ captureButton.addEventListener("click", async () => {
   }
   try {
     const streamId = await tabCapture.getMediaStreamId({ targetTabId: tabId });
-    await browser.runtime.sendMessage({ type: "mien:tab-capture", tabId, streamId });
+    await browser.tabs.sendMessage(tabId, { type: "mien:tab-capture", tabId, streamId });
   } catch (error) {
     captureError = `Tab capture failed: ${(error as Error).message}`;
     showProblem(captureError);
@@ -147,9 +147,9 @@ function drawSession() {
 async function refresh() {
   const on = await browser.runtime.sendMessage<boolean>({ type: "mien:state", tabId });
   if (!toggle.disabled) toggle.checked = on;
-  // An answer of undefined (nothing answered: the analyzer frame is not up yet) counts as none.
+  // The tab's content script passes the question to its analyzer; undefined (not up yet) counts as none.
   const status = on
-    ? await browser.runtime.sendMessage<TabStatus | undefined>({ type: "mien:status", tabId }).then(
+    ? await browser.tabs.sendMessage<TabStatus | undefined>(tabId, { type: "mien:status", tabId }).then(
       (s) => s ?? null,
       () => null,
     )
@@ -178,7 +178,7 @@ async function refresh() {
   captureButton.hidden = !tabCapture || !status?.unreadable || status.tabCapture;
   // Switched off: the charts go at once (the tab's session went with its analyzer).
   session = on
-    ? await browser.runtime.sendMessage<SessionFaces | undefined>({ type: "mien:session", tabId }).then(
+    ? await browser.tabs.sendMessage<SessionFaces | undefined>(tabId, { type: "mien:session", tabId }).then(
       (s) => s ?? session,
       () => session,
     )
