@@ -22,6 +22,7 @@ Usage: deno task bench:api [--requests N] [--fuzz N] [--json FILE]
   --requests N   requests in the load phase at concurrency 16 (default 2000)
   --fuzz N       mutated/truncated images sent (default 1000)
   --json FILE    also write the figures as JSON
+  -h, --help     show this help
 `;
 
 const ROOT = new URL("..", import.meta.url);

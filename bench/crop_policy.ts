@@ -17,6 +17,12 @@ import { faceInput, type Frame, resampleGray, toGray } from "../shared/preproces
 const HELP = `Measure detect -> crop -> classify accuracy for several crop margins on FER+ faces.
 
 Usage: deno task bench:crop [--ferplus DIR] [--split valid] [--count N] [--json FILE]
+
+  --ferplus DIR   the FER+ folder (default ../shared/datasets/ferplus)
+  --split NAME    which split's faces: train, valid or test (default valid)
+  --count N       about N faces, evenly spaced through the split (default 700)
+  --json FILE     also write the figures as JSON
+  -h, --help      show this help
 `;
 
 const MARGINS = [-0.15, -0.1, -0.05, 0, 0.05, 0.1, 0.15, 0.2, 0.3];

@@ -31,6 +31,7 @@ Usage: deno task bench:extension [--seconds N] [--runs N] [--only LIST] [--json 
   --runs N      overlay off/on measurements, alternated (default 3)
   --only LIST   scenarios, comma-separated: webcam, overlay, gallery (default all)
   --json FILE   also write the figures as JSON
+  -h, --help    show this help
 `;
 
 const { values } = parseArgs({
@@ -40,7 +41,7 @@ const { values } = parseArgs({
     runs: { type: "string", default: "3" },
     only: { type: "string", default: "webcam,overlay,gallery" },
     json: { type: "string" },
-    help: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h" },
   },
 });
 if (values.help) {

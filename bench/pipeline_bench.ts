@@ -10,9 +10,10 @@ const HELP = `Benchmark the analysis pipeline (tfjs wasm, Deno).
 
 Usage: deno task bench:pipeline [--media DIR] [--runs N] [--json FILE]
 
-  --media DIR   photos with faces (default ../shared/media); expected counts below
+  --media DIR   photos with faces (default ../shared/media), checked against counts made by eye
   --runs N      timed analyses per case (default 40)
   --json FILE   also write the figures as JSON
+  -h, --help    show this help
 `;
 
 /** Faces a person counts in each photo of ../shared/media (SOURCE.md, plus the child in obama_and_biden). */

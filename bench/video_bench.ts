@@ -20,12 +20,17 @@ import { rgbaPixels } from "./peers/peer.ts";
 import { runPeer, type VideoManifest } from "./peers/run_peer.ts";
 import { quantile } from "./stats.ts";
 
-const HELP = `Usage: deno task bench:video [--frames N] [--media DIR] [--json FILE]
+const HELP = `Measure video analysis: Mien following faces between detections against Mien, Human and
+face-api.js per frame, on a synthetic call, a 2x2 gallery and ../shared/media's clip (ms per frame,
+frames per second, recall, extra faces, label agreement, identity switches).
+
+Usage: deno task bench:video [--frames N] [--media DIR] [--json FILE] [--no-peers]
 
   --frames N    frames per synthetic video (default 150, at 30 fps)
   --media DIR   folder with short_hamilton_clip.mp4 (default ../shared/media; skipped if absent)
   --json FILE   results file (default bench/video_results.json)
-  --no-peers    Mien's rows only (Human and face-api run in their own processes otherwise)`;
+  --no-peers    Mien's rows only (Human and face-api run in their own processes otherwise)
+  -h, --help    show this help`;
 
 const ROOT = new URL("../", import.meta.url);
 

@@ -3,9 +3,10 @@ import { parseArgs } from "node:util";
 import { basename, extname, join } from "node:path";
 import { annotate } from "../shared/annotate.ts";
 import { decodeImage } from "../shared/decode.ts";
-import type { AnalysisResult } from "../shared/analyzer.ts";
+import type { AnalysisResult, FaceResult } from "../shared/analyzer.ts";
 import { count } from "../shared/labels.ts";
 import { loadModel } from "../shared/model.ts";
+import { numberFaces } from "../shared/result_view.ts";
 import { createDenoAnalyzer, loadDetector } from "../runtime/deno_analyzer.ts";
 import { initDenoTf } from "../runtime/deno_tf.ts";
 import { analyzeVideoFile, type VideoJob } from "./video.ts";
@@ -67,11 +68,14 @@ function listImages(target: string): string[] {
   return files;
 }
 
-function tableRow(path: string, r: AnalysisResult): string {
-  const faces = r.faces.map((f, i) => {
+/** A result with its faces numbered left to right, as the pictures and the other views number them. */
+type NumberedResult = Omit<AnalysisResult, "faces"> & { faces: (FaceResult & { number: number })[] };
+
+function tableRow(path: string, r: NumberedResult): string {
+  const faces = r.faces.map((f) => {
     const b = f.box;
     const p = Math.round(100 * f.expression.scores[f.expression.label]);
-    return `#${i + 1} [${Math.round(b.x)},${Math.round(b.y)} ${Math.round(b.width)}x${
+    return `#${f.number} [${Math.round(b.x)},${Math.round(b.y)} ${Math.round(b.width)}x${
       Math.round(b.height)
     }] ${f.expression.label} ${p}%`;
   });
@@ -122,7 +126,10 @@ async function main(args: string[]): Promise<number> {
     });
   }
   for (const flag of ["csv", "out", "every", "chart", "max-side"] as const) {
-    if (values[flag]) throw new UsageError(`--${flag} is for videos (mp4, webm, mov, mkv, avi)`);
+    if (values[flag]) {
+      const hint = flag === "out" ? "; for a picture of a photo use --annotate out.png" : "";
+      throw new UsageError(`--${flag} is for videos (mp4, webm, mov, mkv, avi)${hint}`);
+    }
   }
   const images = listImages(positionals[0]);
   const many = images.length > 1 || Deno.statSync(positionals[0]).isDirectory;
@@ -132,7 +139,8 @@ async function main(args: string[]): Promise<number> {
   for (const path of images) {
     try {
       const frame = await decodeImage(await Deno.readFile(path));
-      const result = await analyzer.analyze(frame);
+      const analysed = await analyzer.analyze(frame);
+      const result = { ...analysed, faces: numberFaces(analysed.faces) };
       console.log(values.json ? JSON.stringify({ path, ...result }) : tableRow(path, result));
       if (values.annotate) {
         const out = many ? join(values.annotate, `${basename(path, extname(path))}.png`) : values.annotate;

@@ -5,6 +5,7 @@ import { decodeImage } from "../shared/decode.ts";
 import { explainFace, renderExplanation } from "../shared/explain.ts";
 import { count, labelIndex, LABELS } from "../shared/labels.ts";
 import { faceInput } from "../shared/preprocess.ts";
+import { numberFaces } from "../shared/result_view.ts";
 import { createDenoAnalyzer } from "../runtime/deno_analyzer.ts";
 import { detectorName, runCli, UsageError, writePng } from "./run_cli.ts";
 
@@ -15,12 +16,21 @@ Usage: deno task explain <image> --out maps.png [options]
 
 Options:
   --out <file.png>   where to write the picture (required)
-  --face <n>         which detected face, 1 = the most confident (default 1)
+  --face <n>         which detected face, numbered left to right as analyze numbers them (default 1)
   --class <name>     explain this class instead of the predicted one (${LABELS.join(", ")})
   --crop             the image is already a face crop: skip detection
   --detector <name>  blazeface (default), blazeface-short or haar
   -h, --help         show this help
 `;
+
+/** Why --face N cannot be explained: no face at all (and what --crop is for) or too few. */
+function missingFace(path: string, found: number, faceNumber: number): string {
+  if (!found) {
+    return `no face found in ${path}: faces must be at least 24 px; ` +
+      "use --crop only if the image is already cropped to a face";
+  }
+  return `found ${count(found, "face")} in ${path}; --face ${faceNumber} does not exist`;
+}
 
 async function main(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -63,11 +73,13 @@ async function main(args: string[]): Promise<number> {
     const { faces } = await analyzer.analyze(frame);
     if (faces.length < faceNumber) {
       analyzer.dispose();
-      throw new UsageError(
-        `found ${count(faces.length, "face")}; --face ${faceNumber} does not exist (try --crop)`,
-      );
+      throw new UsageError(missingFace(positionals[0], faces.length, faceNumber));
     }
-    face = faceInput(frame, size, faceCrop(faces[faceNumber - 1].box, analyzer.detector.cropMargin));
+    face = faceInput(
+      frame,
+      size,
+      faceCrop(numberFaces(faces)[faceNumber - 1].box, analyzer.detector.cropMargin),
+    );
   }
   const start = performance.now();
   const explanation = await explainFace(analyzer.model, face, { classIndex });

@@ -19,9 +19,16 @@ export async function runCli(name: string, main: (args: string[]) => Promise<num
   } catch (error) {
     const known = error instanceof UsageError ||
       (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-    console.error(`${name}: ${known ? (error as Error).message : (error as Error).stack}`);
+    console.error(`${name}: ${known ? usageMessage(error as Error) : (error as Error).stack}`);
     Deno.exit(2);
   }
+}
+
+/** A usage error's one-line message; parseArgs' long "Unknown option '--x'. To specify…" becomes short. */
+function usageMessage(error: Error): string {
+  const unknown = (error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" &&
+    error.message.match(/^Unknown option '([^']+)'/);
+  return unknown ? `unknown option ${unknown[1]}; see --help` : error.message;
 }
 
 /** Encode a canvas as PNG and write it. */

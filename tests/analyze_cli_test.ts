@@ -13,6 +13,12 @@ Deno.test("analyze --help, missing input and bad values give clear messages", as
   r = await runCli("cli/analyze.ts", ["--max-faces", "zero", "/no/such.png"]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--max-faces must be a positive integer/);
+  r = await runCli("cli/analyze.ts", ["--bogus", "x.png"]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr.trim(), "analyze: unknown option --bogus; see --help");
+  r = await runCli("cli/analyze.ts", ["x.png", "--out", "y.png"]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--out is for videos .*use --annotate out\.png/);
 });
 
 Deno.test("analyze reports an unreadable image as a JSON error and exits 1", async () => {
@@ -41,6 +47,9 @@ Deno.test({
     assert.equal(result.width, 1126);
     assert.equal(result.faces.length, 2);
     assert.equal(Object.keys(result.faces[0].expression.scores).length, 7);
+    // Faces are numbered left to right, as the picture numbers them.
+    assert.deepEqual(result.faces.map((f: { number: number }) => f.number), [1, 2]);
+    assert.ok(result.faces[0].box.x < result.faces[1].box.x);
     const png = await decodePng((await Deno.readFile(`${dir}/a.png`)).buffer);
     assert.equal(png.width, 1126);
     // The picture, then a strip with a card per face below it (nothing drawn over the faces but boxes).
@@ -50,6 +59,24 @@ Deno.test({
       below.filter((v, i) => i % 4 !== 3 && v > 200).length > 1000,
       "a light card strip starts at row 661",
     );
+    // The cards fill the strip: its right end is a card (light grey), not blank white.
+    const o = ((661 + 20) * 1126 + 1100) * 4;
+    assert.deepEqual(Array.from(png.data.slice(o, o + 3)), [245, 245, 245]);
     await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "analyze's table numbers faces left to right, as the picture does",
+  ignore: !HAS_MEDIA,
+  async fn() {
+    const r = await runCli("cli/analyze.ts", [`${MEDIA}/two_people.jpg`]);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = [...r.stdout.matchAll(/#(\d+) \[(\d+),/g)].map((m) => ({
+      n: Number(m[1]),
+      x: Number(m[2]),
+    }));
+    assert.deepEqual(rows.map((row) => row.n), [1, 2]);
+    assert.ok(rows[0].x < rows[1].x, r.stdout);
   },
 });

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { initDenoTf } from "../runtime/deno_tf.ts";
+import { drawText } from "../shared/draw.ts";
 import { classActivation, explainFace, renderExplanation } from "../shared/explain.ts";
 import { loadModel } from "../shared/model.ts";
 import { tf } from "../shared/tf.ts";
-import { ROOT, runCli } from "./helpers.ts";
+import { writePng } from "../cli/run_cli.ts";
+import { HAS_MEDIA, MEDIA, ROOT, runCli } from "./helpers.ts";
 
 await initDenoTf();
 const model = await loadModel();
@@ -64,4 +66,51 @@ Deno.test("explain CLI: --help, required --out, unknown class", async () => {
   r = await runCli("cli/explain.ts", ["x.png", "--out", "y.png", "--class", "joy"]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--class must be one of/);
+  r = await runCli("cli/explain.ts", ["x.png", "--bogus"]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr.trim(), "explain: unknown option --bogus; see --help");
+});
+
+Deno.test("the pixel font draws the punctuation the pictures use", () => {
+  for (const ch of [",", "%", ".", ":", "-", "(", ")", "/"]) {
+    const canvas = { data: new Uint8ClampedArray(8 * 8 * 4), width: 8, height: 8 };
+    drawText(canvas, ch, 0, 0, [255, 255, 255]);
+    assert.ok(canvas.data.some((v) => v > 0), `'${ch}' draws nothing`);
+  }
+});
+
+Deno.test("explain CLI: a photo without a face says so and what --crop is for", async () => {
+  const dir = await Deno.makeTempDir();
+  await writePng(`${dir}/blank.png`, {
+    data: new Uint8ClampedArray(64 * 64 * 4).fill(200),
+    width: 64,
+    height: 64,
+  });
+  const r = await runCli("cli/explain.ts", [`${dir}/blank.png`, "--out", `${dir}/maps.png`]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /no face found in .*blank\.png: faces must be at least 24 px; use --crop only if/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test({
+  name: "explain --face 1 explains the leftmost face, analyze's face 1",
+  ignore: !HAS_MEDIA,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const analysed = await runCli("cli/analyze.ts", [`${MEDIA}/two_people.jpg`, "--json"]);
+    const faces = JSON.parse(analysed.stdout).faces;
+    const leftmost = faces.reduce((a: typeof faces[0], b: typeof faces[0]) => a.box.x < b.box.x ? a : b);
+    assert.equal(leftmost.number, 1);
+    const percent = Math.round(100 * leftmost.expression.scores[leftmost.expression.label]);
+    const r = await runCli("cli/explain.ts", [
+      `${MEDIA}/two_people.jpg`,
+      "--face",
+      "1",
+      "--out",
+      `${dir}/m.png`,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`: ${leftmost.expression.label} \\(${percent}%\\)`));
+    await Deno.remove(dir, { recursive: true });
+  },
 });
