@@ -9,7 +9,7 @@ import { faceInput } from "../shared/preprocess.ts";
 import { browser, bundledAssets } from "./browser.ts";
 import { createEngine } from "./engine.ts";
 import { loadSettings } from "./settings.ts";
-import { scoresRecord } from "../shared/labels.ts";
+import { count, scoresRecord } from "../shared/labels.ts";
 import {
   drawFaceBoxes,
   faceCard,
@@ -107,9 +107,7 @@ try {
   drawResult(image, faces);
   const where = result.source === "remote" ? "by the Edge API (face crops only)" : "on this device";
   status.textContent = faces.length
-    ? `${faces.length} face${faces.length === 1 ? "" : "s"}, classified ${where} in ${
-      Math.round(result.ms)
-    } ms.`
+    ? `${count(faces.length, "face")}, classified ${where}.`
     : "No face found: faces must be at least 24 px and turned to the camera; try a larger image of the face.";
   if (result.problem) $("problem").textContent = `${result.problem}; classified on this device instead.`;
   $("faces").replaceChildren(...faces.map((face) => {

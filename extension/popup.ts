@@ -122,9 +122,10 @@ function drawSession() {
   const mix = sessionMix(session);
   $("summary").textContent = mix ? summary(mix) : "";
   const span = chartSpan(session, Date.now());
-  $("span").textContent = session.faces.length
-    ? `Each chart spans the last ${duration(span)} (up to ${duration(session.windowMs)}).`
-    : "";
+  const n = session.faces.length;
+  $("legend").hidden = n === 0;
+  $("span").textContent = (n > 3 ? `Scroll the list for all ${n} faces. ` : "") +
+    (n ? `Each chart spans the last ${duration(span)} (up to ${duration(session.windowMs)}).` : "");
   if (session.faces.length === 0) {
     charts.textContent = "No faces yet.";
     return;
@@ -137,7 +138,7 @@ function drawSession() {
     title.textContent = `Face ${face}: now ${LABELS[last.indexOf(Math.max(...last))]}`;
     const canvas = document.createElement("canvas");
     canvas.width = 270;
-    canvas.height = 40;
+    canvas.height = 30;
     drawChart(canvas, samples, span);
     row.append(title, canvas);
     charts.append(row);
@@ -172,7 +173,7 @@ async function refresh() {
     : status?.unreadable;
   const text = status?.error ?? captureError ?? unreadable ??
     (status?.problem
-      ? `${status.problem}${status.mode === "remote" ? " (classifying on this device meanwhile)" : ""}`
+      ? `${status.problem}${status.mode === "remote" ? ". Classifying on this device meanwhile." : ""}`
       : null);
   if (on) showProblem(text);
   captureButton.hidden = !tabCapture || !status?.unreadable || status.tabCapture;

@@ -28,7 +28,7 @@ export async function classifyRemote(
   } catch (error) {
     throw new RemoteError(
       "unreachable",
-      `Edge API at ${apiUrl} is unreachable (${(error as Error).message})`,
+      `Edge API at ${apiUrl} is unreachable: check its address in the options and that it is running`,
     );
   }
   if (res.status === 401) {

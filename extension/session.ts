@@ -54,7 +54,7 @@ export function sessionCsv(session: SessionFaces): string {
 }
 
 /** The time the charts should span: the session so far (at least `minMs`), at most the kept window. */
-export function chartSpan(session: SessionFaces, now: number, minMs = 10_000): number {
+export function chartSpan(session: SessionFaces, now: number, minMs = 3000): number {
   const first = Math.min(...session.faces.map((f) => f.samples[0]?.t ?? now), now);
   return Math.min(session.windowMs, Math.max(minMs, now - first));
 }

@@ -37,8 +37,10 @@ export function faceTag(face: ViewFace): string {
 type Context2D = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
 
 /**
- * Draw each face's box (clipped to the canvas) and tag on a canvas that already shows the image.
- * `pixelsPerCssPx` is canvas pixels per CSS pixel as displayed, so text is ~13 CSS px at any scale.
+ * Draw each face's box (clipped to the canvas) and tag on a canvas that already shows the image; a tag
+ * shows just the face's number where the whole tag would be more than twice the box's width or cover
+ * another tag. `pixelsPerCssPx` is canvas pixels per CSS pixel as displayed, so text is ~13 CSS px at any
+ * scale.
  */
 export function drawFaceBoxes(ctx: Context2D, faces: ViewFace[], pixelsPerCssPx = 1) {
   const { width, height } = ctx.canvas;
@@ -48,6 +50,7 @@ export function drawFaceBoxes(ctx: Context2D, faces: ViewFace[], pixelsPerCssPx 
   ctx.lineWidth = 2 * unit;
   ctx.font = `600 ${font}px system-ui, sans-serif`;
   ctx.textBaseline = "middle";
+  const placed: { x: number; y: number; w: number }[] = [];
   for (const face of faces) {
     const color = LABEL_COLORS[topLabel(face.scores)];
     const x = Math.max(0, face.box.x);
@@ -57,11 +60,22 @@ export function drawFaceBoxes(ctx: Context2D, faces: ViewFace[], pixelsPerCssPx 
     if (w <= 0 || h <= 0) continue;
     ctx.strokeStyle = css(color);
     ctx.strokeRect(x + ctx.lineWidth / 2, y + ctx.lineWidth / 2, w - ctx.lineWidth, h - ctx.lineWidth);
-    const text = faceTag(face);
+    // The whole tag where it fits; just the number (its card has the rest) on a small face or where the
+    // whole tag would cover another face's tag.
     const tagH = font * 1.5;
-    const tagW = ctx.measureText(text).width + font * 0.8;
-    const tagX = Math.min(Math.max(0, x), Math.max(0, width - tagW));
-    const tagY = y - tagH >= 0 ? y - tagH : Math.min(y + h, height - tagH);
+    const place = (text: string) => {
+      const tagW = ctx.measureText(text).width + font * 0.8;
+      const tagX = Math.min(Math.max(0, x), Math.max(0, width - tagW));
+      const tagY = y - tagH >= 0 ? y - tagH : Math.min(y + h, height - tagH);
+      return { text, x: tagX, y: tagY, w: tagW };
+    };
+    const whole = place(faceTag(face));
+    const clashes = placed.some((p) =>
+      whole.x < p.x + p.w && p.x < whole.x + whole.w && Math.abs(whole.y - p.y) < tagH
+    );
+    const tag = whole.w > 2 * w || clashes ? place(String(face.number)) : whole;
+    placed.push(tag);
+    const { text, x: tagX, y: tagY, w: tagW } = tag;
     ctx.fillStyle = css(color);
     ctx.fillRect(tagX, tagY, tagW, tagH);
     ctx.fillStyle = css(textOn(color));

@@ -563,7 +563,7 @@ Deno.test({
             );
             assert.match(
               (await popup.textContent("#problem"))!,
-              /^Edge API at http:\/\/127\.0\.0\.1:9 is unreachable .*\(classifying on this device meanwhile\)$/,
+              /^Edge API at http:\/\/127\.0\.0\.1:9 is unreachable: .*\. Classifying on this device meanwhile\.$/,
             );
             await popup.waitForFunction(() =>
               /analysed on this device/.test(document.getElementById("status")!.textContent!)

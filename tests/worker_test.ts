@@ -251,6 +251,20 @@ Deno.test("explain answers PNG or JSON and checks face and class", async () => {
   const json = await (await post("/v1/explain?class=anger", photo, { "content-type": "image/jpeg" })).json();
   assert.equal(json.label, "anger");
   assert.ok(json.box && json.image.length > 1000);
+  // Faces are numbered from 1, left to right, in /v1/analyze and /v1/explain alike.
+  const { faces } = await (await post("/v1/analyze", photo, { "content-type": "image/jpeg" })).json();
+  assert.ok(faces.length >= 2);
+  assert.deepEqual(
+    faces.map((f: { number: number }) => f.number),
+    faces.map((_: unknown, i: number) => i + 1),
+  );
+  const centres = faces.map((f: { box: { x: number; width: number } }) => f.box.x + f.box.width / 2);
+  assert.deepEqual(centres, [...centres].sort((a, b) => a - b));
+  for (const face of [1, faces.length]) {
+    const explained = await (await post(`/v1/explain?face=${face}`, photo, { "content-type": "image/jpeg" }))
+      .json();
+    assert.deepEqual(explained.box, faces[face - 1].box, `face ${face}`);
+  }
   await expectError(
     await post("/v1/explain?face=40", photo, { "content-type": "image/jpeg" }),
     422,

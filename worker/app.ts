@@ -6,10 +6,11 @@ import { createAnalyzer, faceCrop } from "../shared/analyzer.ts";
 import { DETECTOR_NAMES, type DetectorName, type FaceDetector } from "../shared/detector.ts";
 import type { Canvas } from "../shared/draw.ts";
 import { explainFace, renderExplanation } from "../shared/explain.ts";
-import { LABELS, scoresRecord } from "../shared/labels.ts";
+import { count, LABELS, scoresRecord } from "../shared/labels.ts";
 import { argmax } from "../shared/metrics.ts";
 import type { ExpressionModel } from "../shared/model.ts";
 import { type Box, faceInput, type Frame } from "../shared/preprocess.ts";
+import { numberFaces } from "../shared/result_view.ts";
 import type { Asset } from "./assets.ts";
 import { checkPixels, readHeader } from "../shared/decode.ts";
 import { createPixelBudget } from "./admission.ts";
@@ -154,7 +155,9 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
       imageBytes(content),
       (frame) => createAnalyzer({ model, detector }).analyze(frame, { maxFaces, minFaceSize }),
     );
-    return c.json({ ...result, model: modelId, detector: detector.name }, 200);
+    // Left to right and numbered from 1, as the CLI and every view number faces.
+    const faces = numberFaces(result.faces);
+    return c.json({ ...result, faces, model: modelId, detector: detector.name }, 200);
   });
 
   app.openapi(routes.classify, async (c) => {
@@ -192,7 +195,7 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
 
   app.openapi(routes.explain, async (c) => {
     const { content } = c.var;
-    const { face: faceIndex, class: classIndex, crop, detector: name } = {
+    const { face: faceNumber, class: classIndex, crop, detector: name } = {
       ...c.req.valid("query"),
       ...bodyParams(ExplainParams, content.fields, c.req.query()),
     };
@@ -210,14 +213,15 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
               "for faces near the camera, or crop=true for a photo that is already a face crop",
           );
         }
-        if (faceIndex >= faces.length) {
+        if (faceNumber > faces.length) {
           throw new ApiError(
             422,
             "no_such_face",
-            `found ${faces.length} face${faces.length === 1 ? "" : "s"}; face ${faceIndex} does not exist`,
+            `found ${count(faces.length, "face")}; face ${faceNumber} does not exist (faces are numbered ` +
+              "from 1, left to right)",
           );
         }
-        const found = faces[faceIndex].box;
+        const found = numberFaces(faces)[faceNumber - 1].box;
         return { input: faceInput(frame, size, faceCrop(found, detector.cropMargin)), box: found };
       },
     );

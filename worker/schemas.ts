@@ -31,7 +31,7 @@ const classError = `must be one of ${LABELS.join(", ")}`;
 
 /** `/v1/explain`'s parameters, taken from the query or else from the body's fields. */
 export const ExplainParams = z.object({
-  face: integer(0, 49, 0, "which detected face (0 = the most confident)"),
+  face: integer(1, 50, 1, "which detected face, numbered from 1 left to right as /v1/analyze numbers them"),
   class: z.preprocess(
     (value) => value === "" ? undefined : value,
     z.string({ error: classError }).refine((name) => labelIndex(name) !== -1, { error: classError })
@@ -107,6 +107,9 @@ export const ModelCard = z.object({
 /** `POST /v1/analyze`. */
 export const Analysis = z.object({
   faces: z.array(z.object({
+    number: z.number().int().openapi({
+      description: "1, 2, …: faces numbered left to right, as every view does",
+    }),
     box,
     score: z.number().openapi({ description: "detector confidence in [0, 1]" }),
     expression: z.object({ label, scores }),
