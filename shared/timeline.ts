@@ -1,6 +1,6 @@
 /** A video's expression timeline: rows per face and frame, their CSV form, and a chart of them. */
 import { LABEL_COLORS } from "./palette.ts";
-import { type Canvas, drawText, fillRect } from "./draw.ts";
+import { type Canvas, drawText, fillRect, type Rgb } from "./draw.ts";
 import { LABELS } from "./labels.ts";
 import type { VideoFrameResult } from "./video_analyzer.ts";
 
@@ -42,68 +42,122 @@ export function timelineRows(result: VideoFrameResult, timeS: number, frame: num
   }));
 }
 
-/**
- * Each face's expression mix over time: one band per face (the longest-seen first, at most 6), each
- * time bin a stacked column of the smoothed scores in the label colours, with a legend and time axis.
- */
-export function timelineChart(rows: TimelineRow[], durationS: number, width = 900): Canvas {
+/** A chart as coloured rectangles and text (top-left positions, `textPx` high, in `ink`) on white. */
+export interface ChartPlan {
+  width: number;
+  height: number;
+  textPx: number;
+  ink: Rgb;
+  rects: { x: number; y: number; w: number; h: number; color: Rgb }[];
+  texts: { text: string; x: number; y: number }[];
+}
+
+/** The ink of a chart's text and ticks. */
+const INK: Rgb = [30, 30, 30];
+
+/** Faces drawn at most in a chart. */
+const MAX_CHART_FACES = 6;
+
+/** The rows per face of the (at most 6) most-seen faces, in face-number order, and how many are left out. */
+function chartFaces(rows: TimelineRow[]): { faces: [number, TimelineRow[]][]; more: number } {
   const byFace = new Map<number, TimelineRow[]>();
   for (const r of rows) byFace.set(r.face, [...(byFace.get(r.face) ?? []), r]);
-  const faces = [...byFace.entries()].sort((a, b) => b[1].length - a[1].length).slice(0, 6);
-  const band = 70;
-  const left = 70;
-  const top = 30;
-  const plotW = width - left - 20;
-  const height = top + Math.max(1, faces.length) * (band + 10) + 40;
-  const canvas: Canvas = { data: new Uint8ClampedArray(width * height * 4).fill(255), width, height };
-  const ink: [number, number, number] = [30, 30, 30];
-  drawText(canvas, "Expression estimates over time (not a reading of inner states)", left, 8, ink, 1);
-  const bins = Math.min(plotW, 300);
-  const span = Math.max(durationS, 1e-3);
-  faces.forEach(([id, samples], k) => {
-    const y0 = top + k * (band + 10);
-    fillRect(canvas, left, y0, plotW, band, [238, 238, 238]);
-    drawText(canvas, `face ${id}`, 8, y0 + band / 2 - 4, ink, 1);
-    const sums = Array.from({ length: bins }, () => new Array(LABELS.length).fill(0));
-    const counts = new Array(bins).fill(0);
-    for (const s of samples) {
-      const bin = Math.min(bins - 1, Math.floor((s.timeS / span) * bins));
-      s.scores.forEach((p, c) => (sums[bin][c] += p));
-      counts[bin]++;
+  const faces = [...byFace.entries()]
+    .sort((a, b) => b[1].length - a[1].length)
+    .slice(0, MAX_CHART_FACES)
+    .sort((a, b) => a[0] - b[0]);
+  return { faces, more: byFace.size - faces.length };
+}
+
+/** The mean scores per time bin of one face's rows; a bin up to `hold` s after a sample repeats it. */
+function binnedMeans(samples: TimelineRow[], bins: number, span: number, hold = 0.5): (number[] | null)[] {
+  const sums = Array.from({ length: bins }, () => new Array(LABELS.length).fill(0));
+  const counts = new Array(bins).fill(0);
+  for (const s of samples) {
+    const bin = Math.min(bins - 1, Math.floor((s.timeS / span) * bins));
+    s.scores.forEach((p, c) => (sums[bin][c] += p));
+    counts[bin]++;
+  }
+  let previous: number[] | null = null;
+  let previousBin = -Infinity;
+  return sums.map((sum, bin) => {
+    if (counts[bin]) {
+      previous = sum.map((total) => total / counts[bin]);
+      previousBin = bin;
+      return previous;
     }
-    const colW = plotW / bins;
-    // A bin between two samples of the face (gap under `hold` seconds) shows the previous sample's mix.
-    const hold = 0.5;
-    let previous: number[] | null = null;
-    let previousBin = -Infinity;
-    sums.forEach((sum, bin) => {
-      let mean: number[] | null = null;
-      if (counts[bin]) {
-        mean = sum.map((total) => total / counts[bin]);
-        previous = mean;
-        previousBin = bin;
-      } else if (previous && ((bin - previousBin) * span) / bins <= hold) mean = previous;
-      if (!mean) return;
+    return previous && ((bin - previousBin) * span) / bins <= hold ? previous : null;
+  });
+}
+
+/**
+ * Lay out each face's expression mix over time: one band per face (the 6 most-seen, in face-number
+ * order, "+N more faces" below), each time bin a stacked column of the smoothed scores in the label
+ * colours, with a time axis and a legend that wraps to the width. Sizes are multiplied by `unit`.
+ */
+export function timelinePlan(rows: TimelineRow[], durationS: number, width = 900, unit = 1): ChartPlan {
+  const { faces, more } = chartFaces(rows);
+  const [band, gap, left, top, charW, line] = [70, 10, 70, 30, 6, 16].map((v) => v * unit);
+  const plotW = width - left - 20 * unit;
+  const plan: ChartPlan = { width, height: 0, textPx: 7 * unit, ink: INK, rects: [], texts: [] };
+  plan.texts.push({
+    text: "Expression estimates over time (not a reading of inner states)",
+    x: 8 * unit,
+    y: 8 * unit,
+  });
+  const bins = Math.max(1, Math.min(Math.round(plotW), 300));
+  const span = Math.max(durationS, 1e-3);
+  const colW = plotW / bins;
+  faces.forEach(([id, samples], k) => {
+    const y0 = top + k * (band + gap);
+    plan.rects.push({ x: left, y: y0, w: plotW, h: band, color: [238, 238, 238] });
+    plan.texts.push({ text: `face ${id}`, x: 8 * unit, y: y0 + band / 2 - plan.textPx / 2 });
+    binnedMeans(samples, bins, span).forEach((mean, bin) => {
       let y = y0 + band;
-      mean.forEach((p, c) => {
+      mean?.forEach((p, c) => {
         const h = p * band;
-        fillRect(canvas, left + bin * colW, y - h, Math.ceil(colW), Math.ceil(h), LABEL_COLORS[LABELS[c]]);
+        plan.rects.push({
+          x: left + bin * colW,
+          y: y - h,
+          w: Math.ceil(colW),
+          h: Math.ceil(h),
+          color: LABEL_COLORS[LABELS[c]],
+        });
         y -= h;
       });
     });
   });
-  const axisY = top + Math.max(1, faces.length) * (band + 10);
+  if (!faces.length) plan.texts.push({ text: "no face found", x: left + 10 * unit, y: top + band / 2 });
+  const axisY = top + Math.max(1, faces.length) * (band + gap);
   for (let i = 0; i <= 4; i++) {
     const x = left + (plotW * i) / 4;
-    fillRect(canvas, x, axisY - 6, 1, 6, ink);
-    drawText(canvas, `${((span * i) / 4).toFixed(1)}s`, Math.min(width - 40, x), axisY + 2, ink, 1);
+    const text = `${((span * i) / 4).toFixed(1)} s`;
+    plan.rects.push({ x, y: axisY - 6 * unit, w: unit, h: 6 * unit, color: INK });
+    plan.texts.push({ text, x: Math.min(width - text.length * charW - 2 * unit, x), y: axisY + 2 * unit });
   }
   let x = left;
+  let y = axisY + 18 * unit;
   for (const label of LABELS) {
-    fillRect(canvas, x, axisY + 18, 10, 10, LABEL_COLORS[label]);
-    drawText(canvas, label, x + 14, axisY + 19, ink, 1);
-    x += 20 + label.length * 6 + 14;
+    const itemW = 14 * unit + label.length * charW + 14 * unit;
+    if (x > left && x + itemW > width) [x, y] = [left, y + line];
+    plan.rects.push({ x, y, w: 10 * unit, h: 10 * unit, color: LABEL_COLORS[label] });
+    plan.texts.push({ text: label, x: x + 14 * unit, y: y + unit });
+    x += itemW;
   }
-  if (!faces.length) drawText(canvas, "no face found", left + 10, top + band / 2, ink, 1);
+  if (more) {
+    y += line;
+    plan.texts.push({ text: `+${more} more face${more === 1 ? "" : "s"}`, x: left, y: y + unit });
+  }
+  plan.height = Math.ceil(y + 22 * unit);
+  return plan;
+}
+
+/** The timeline chart (see timelinePlan) as pixels, text in the built-in pixel font. */
+export function timelineChart(rows: TimelineRow[], durationS: number, width = 900): Canvas {
+  const plan = timelinePlan(rows, durationS, width);
+  const { height } = plan;
+  const canvas: Canvas = { data: new Uint8ClampedArray(width * height * 4).fill(255), width, height };
+  for (const r of plan.rects) fillRect(canvas, r.x, r.y, r.w, r.h, r.color);
+  for (const t of plan.texts) drawText(canvas, t.text, t.x, t.y, plan.ink, 1);
   return canvas;
 }

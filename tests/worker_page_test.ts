@@ -24,6 +24,9 @@ if (!HAS_CHROMIUM) {
 const SAMPLE = `${ROOT}node_modules/@vladmandic/face-api/demo/sample2.jpg`;
 const SHOTS = `${ROOT}dist/screenshots`;
 
+/** An element's data- attributes, as page callbacks see them. */
+type Dataset = { dataset: Record<string, string | undefined> };
+
 Deno.test({
   name: "GET / page in Chromium: a dropped photo goes to the API; the webcam runs locally and sends nothing",
   ignore: !HAS_CHROMIUM,
@@ -100,14 +103,25 @@ Deno.test({
         await page.screenshot({ path: `${SHOTS}/page_upload.png` });
       });
 
-      await t.step("upload of a non-image shows the API's error, and the page keeps working", async () => {
-        await page.setInputFiles("#file", {
-          name: "notes.txt",
-          mimeType: "image/png",
-          buffer: Buffer.from("not a picture"),
-        });
-        await page.waitForSelector("#status.error");
-        assert.match(await page.locator("#status").textContent() ?? "", /refused/);
+      await t.step("a non-image is refused in plain words, and the page keeps working", async () => {
+        const unreadable = /^Mien can't read this file: choose a JPEG, PNG, WebP or BMP photo/;
+        const before = requests.length;
+        for (const [name, mimeType] of [["notes.txt", "text/plain"], ["notes.png", "image/png"]]) {
+          await page.setInputFiles("#file", { name, mimeType, buffer: Buffer.from("not a picture") });
+          await page.waitForSelector("#status.error");
+          assert.match(await page.locator("#status").textContent() ?? "", unreadable);
+          assert.equal(await page.locator("#faces li").count(), 0);
+        }
+        assert.deepEqual(requests.slice(before), [], "refused in the page, nothing sent");
+        // A file that starts like a PNG but is not one: the API's refusal, in the same words.
+        const broken = Buffer.concat([
+          Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+          Buffer.alloc(64),
+        ]);
+        await page.setInputFiles("#file", { name: "broken.png", mimeType: "image/png", buffer: broken });
+        await page.waitForFunction(`document.getElementById("status").textContent.startsWith("Mien can't")`);
+        assert.ok(requests.slice(before).includes("POST /v1/analyze"));
+        assert.ok(await page.locator("#status.error").isVisible());
       });
 
       await t.step(
@@ -119,7 +133,7 @@ Deno.test({
             timeout: 60_000,
           });
           assert.ok((await faceLabels()).length >= 1);
-          assert.match(await page.locator("#fps").textContent() ?? "", /^\d+ analysed frames\/s$/);
+          assert.match(await page.locator("#status").textContent() ?? "", /^Webcam on/);
           const during = requests.slice(before);
           assert.ok(during.length > 0); // the model and wasm files
           for (const r of during) assert.match(r, /^GET \/static\//);
@@ -153,10 +167,13 @@ Deno.test({
               },
             );
           const status = await page.locator("#status").textContent() ?? "";
-          assert.match(
-            status,
-            /\d+ of \d+ shown frames analysed in this page .* 1 face followed\. Nothing was uploaded\./,
+          const [analysed, frames] = await page.locator("#status").evaluate((e) =>
+            ["analysed", "frames"].map((key) => Number((e as unknown as Dataset).dataset[key]))
           );
+          console.log(`  page video: ${analysed} of ${frames} shown frames analysed`);
+          assert.ok(analysed >= 10 && analysed <= frames, `${analysed} of ${frames} frames analysed`);
+          assert.match(status, /: video analysed in this page: 1 face followed\. Nothing was uploaded\.$/);
+          assert.ok(await page.locator("#stop").isHidden());
           for (const r of requests.slice(before)) assert.match(r, /^GET \/static\//);
           assert.ok(await page.locator("#timeline").isVisible());
           assert.ok((await faceLabels()).length >= 1);
@@ -166,7 +183,34 @@ Deno.test({
           const csv = (await Deno.readTextFile((await (await download).path())!)).trim().split("\n");
           assert.equal(csv[0], CSV_HEADER);
           assert.ok(csv.length >= 10, `${csv.length} CSV lines`);
-          assert.equal(new Set(csv.slice(1).map((line) => line.split(",")[2])).size, 1, "one face id");
+          const ids = new Set(csv.slice(1).map((line) => line.split(",")[2]));
+          assert.equal(ids.size, 1, "one face id");
+          const cards = await page.locator("#faces li").evaluateAll((li) =>
+            li.map((e) => (e as unknown as Dataset).dataset.face)
+          );
+          assert.deepEqual(cards, [...ids], "cards numbered as the timeline and CSV");
+
+          await page.evaluate("delete document.body.dataset.videoDone");
+          await page.setInputFiles("#file", []);
+          await page.setInputFiles("#file", clip);
+          await page.waitForSelector("#stop:visible", { timeout: 60_000 });
+          await page.waitForSelector("#faces li", { timeout: 60_000 });
+          await page.click("#stop");
+          await page.waitForFunction("document.body.dataset.videoDone === '1'");
+          assert.match(await page.locator("#status").textContent() ?? "", /stopped; video analysed/);
+          assert.ok(await page.locator("#timeline").isVisible());
+          assert.ok(await page.locator("#csv").isVisible());
+          const desktop = page.viewportSize()!;
+          await page.setViewportSize({ width: 400, height: 800 });
+          await page.waitForFunction(`document.getElementById("timeline").width <= 400 * devicePixelRatio`);
+          await page.screenshot({ path: `${SHOTS}/page_video_phone.png`, fullPage: true });
+          await page.setViewportSize(desktop);
+
+          await page.click("#webcam");
+          assert.ok(await page.locator("#timeline").isHidden(), "the webcam clears the video's timeline");
+          assert.ok(await page.locator("#csv").isHidden());
+          await page.waitForFunction(`document.getElementById("webcam").textContent === "Stop webcam"`);
+          await page.click("#webcam");
         },
       });
       assert.deepEqual(errors, []);
