@@ -3,8 +3,9 @@
  * in the spirit of MediaPipe's detectForVideo. Faces are followed, not re-found: each tracked face is
  * re-detected in an enlarged region around its last box with a small detector, and the full detector
  * runs only on a schedule, on scene cuts and when a track is lost (its faces merged with the followed
- * ones, so a face it misses now and then stays). Each face is classified at a set rate (every 100 ms by
- * default) while its box moves on every frame. Identities and smoothed scores come from the shared tracker.
+ * ones, so a face it misses now and then stays). A followed face is re-detected every 50 ms (every other
+ * frame at 30 fps) and moved on at its speed in between; it is classified at a set rate (every 100 ms by
+ * default, on frames where it was found). Identities and smoothed scores come from the shared tracker.
  */
 import { faceCrop } from "./analyzer.ts";
 import type { Detection, FaceDetector } from "./detector.ts";
@@ -32,6 +33,9 @@ export interface VideoAnalyzerOptions {
   /** While following faces, run the full detector at least this often, in ms, to find faces that came in
    * (default 500); with no face to follow it runs on every frame. */
   fullEveryMs?: number;
+  /** Re-detect a followed face at most this often, in ms (default 50: every other frame at 30 fps); in
+   * between, its box moves on at the speed it had between its last two detections. 0: every frame. */
+  followEveryMs?: number;
   /** Side of the search region around a tracked face, as a multiple of its box (default 2.2). */
   regionScale?: number;
   /** Mean absolute change of a 32-px thumbnail (0..255) above which a frame is a scene cut (default 20). */
@@ -135,7 +139,25 @@ function searchRegion(box: Box, scale: number): Box {
 }
 
 /** A face being followed: where it was last found and its latest classification. */
-type Followed = Detection & { latest?: { at: number; probs: ArrayLike<number> } };
+type Followed = Detection & {
+  latest?: { at: number; probs: ArrayLike<number> };
+  /** Where a detector last found it, and when (ms); its box moves on from there at `velocity` px/ms. */
+  seen?: { box: Box; at: number };
+  velocity?: Box;
+  /** Its box in this frame was moved on, not found: it waits for a found box to be classified again. */
+  moved?: boolean;
+};
+
+/** A box moved on for `ms` at `velocity` (per ms, for x, y, width and height alike). */
+function moveBox(box: Box, velocity: Box | undefined, ms: number): Box {
+  if (!velocity) return box;
+  return {
+    x: box.x + velocity.x * ms,
+    y: box.y + velocity.y * ms,
+    width: box.width + velocity.width * ms,
+    height: box.height + velocity.height * ms,
+  };
+}
 
 /** Follow faces through a video: see the module comment. */
 export function createVideoAnalyzer(options: VideoAnalyzerOptions) {
@@ -144,6 +166,7 @@ export function createVideoAnalyzer(options: VideoAnalyzerOptions) {
     detector,
     regionDetector = detector,
     fullEveryMs = 500,
+    followEveryMs = 50,
     regionScale = 2.2,
     cutThreshold = 20,
     classifyEveryMs = 100,
@@ -170,10 +193,17 @@ export function createVideoAnalyzer(options: VideoAnalyzerOptions) {
    * Re-find each tracked face in its region: the hit that overlaps its last box most. `lost` when a face is
    * not found there or two tracks land on one face (kept once).
    */
-  const follow = (frame: Frame): { found: Followed[]; lost: boolean } => {
+  const follow = (frame: Frame, timeMs: number): { found: Followed[]; lost: boolean } => {
     const found: Followed[] = [];
     let lost = false;
-    for (const { box, latest } of faces) {
+    for (const face of faces) {
+      const { latest, seen, velocity } = face;
+      // Found less than followEveryMs ago: moved on at its speed, without the detector.
+      if (seen && timeMs >= seen.at && timeMs - seen.at < followEveryMs) {
+        found.push({ ...face, box: moveBox(seen.box, velocity, timeMs - seen.at), moved: true });
+        continue;
+      }
+      const box = seen ? moveBox(seen.box, velocity, Math.max(0, timeMs - seen.at)) : face.box;
       const region = searchRegion(box, regionScale);
       const x0 = Math.round(region.x);
       const y0 = Math.round(region.y);
@@ -187,7 +217,13 @@ export function createVideoAnalyzer(options: VideoAnalyzerOptions) {
       ) {
         lost = true;
       } else {
-        found.push({ ...best.hit, latest });
+        const hit = best.hit.box;
+        const dt = seen ? timeMs - seen.at : 0;
+        const speed = (key: keyof Box) => (hit[key] - seen!.box[key]) / dt;
+        const measured = seen && dt > 0 && dt <= 4 * followEveryMs
+          ? { x: speed("x"), y: speed("y"), width: speed("width"), height: speed("height") }
+          : undefined;
+        found.push({ ...best.hit, latest, seen: { box: hit, at: timeMs }, velocity: measured });
       }
     }
     return { found, lost };
@@ -205,7 +241,7 @@ export function createVideoAnalyzer(options: VideoAnalyzerOptions) {
       const same = full.find((d) => !used.has(d) && iou(d.box, f.box) >= MAX_TRACK_OVERLAP);
       if (!same) return f;
       used.add(same);
-      return { ...same, latest: f.latest };
+      return { ...same, latest: f.latest, seen: f.seen, velocity: f.velocity };
     });
     const fresh = full.filter((d) =>
       !used.has(d) && followed.every((f) => iou(d.box, f.box) < MIN_FOLLOW_IOU)
@@ -233,7 +269,9 @@ export function createVideoAnalyzer(options: VideoAnalyzerOptions) {
         : faces.length === 0 || timeMs - lastFull >= fullEveryMs
         ? "schedule"
         : "tracking";
-      const followed = reason === "start" || reason === "cut" ? { found: [], lost: false } : follow(frame);
+      const followed = reason === "start" || reason === "cut"
+        ? { found: [], lost: false }
+        : follow(frame, timeMs);
       if (reason === "tracking" && followed.lost) reason = "lost";
       let detections = followed.found;
       if (reason !== "tracking") {
@@ -242,8 +280,8 @@ export function createVideoAnalyzer(options: VideoAnalyzerOptions) {
         lastFull = timeMs;
       }
       const detected = performance.now();
-      const due = detections.filter(({ latest }) =>
-        !latest || !(timeMs >= latest.at && timeMs - latest.at < classifyEveryMs)
+      const due = detections.filter(({ latest, moved }) =>
+        !latest || (!moved && !(timeMs >= latest.at && timeMs - latest.at < classifyEveryMs))
       );
       const probs = due.length ? await classify(frame, due) : [];
       due.forEach((d, i) => (d.latest = { at: timeMs, probs: probs[i] }));

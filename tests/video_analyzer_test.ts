@@ -129,6 +129,22 @@ Deno.test("video: a face the full detector misses on a scheduled search stays fo
   assert.equal(ids.size, 1);
 });
 
+Deno.test("video: at 30 fps a followed face is re-detected every other frame and moved on at its speed between", async () => {
+  let calls = 0;
+  const counted = {
+    ...short,
+    detect: (...args: Parameters<typeof short.detect>) => (calls++, short.detect(...args)),
+  };
+  const video = createVideoAnalyzer({ model, detector: full, regionDetector: counted, fullEveryMs: 10_000 });
+  for (let i = 0; i < 31; i++) {
+    const x = 40 + 6 * i;
+    const r = await video.analyzeVideoFrame(compose([[faceA, x, 150]]), i * 33);
+    assert.equal(r.faces.length, 1, `frame ${i}`);
+    assert.ok(iou(r.faces[0].box, faceAt(x, 150)) > 0.5, `frame ${i}: ${JSON.stringify(r.faces[0].box)}`);
+  }
+  assert.ok(calls >= 13 && calls <= 17, `region detector ran ${calls} times in 30 followed frames`);
+});
+
 Deno.test("video: 1,000 frames leave no tensors behind", async () => {
   const video = analyzer();
   const frames = [0, 1, 2, 3].map((k) => compose([[faceA, 200 + 4 * k, 150]]));
