@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /**
  * Webcam page: the camera with live numbered boxes and a card per face (bars per class), a camera
- * picker and a stop button. Frames are analysed by the video verb as fast as they come (at most 30/s).
+ * picker and a stop button. Frames are analysed by the video verb as fast as the camera gives them.
  */
 import { createFrameGate } from "../shared/frame_gate.ts";
 import { count } from "../shared/labels.ts";
@@ -26,7 +26,9 @@ const settings = await loadSettings();
 const engine = await createEngine(settings, bundledAssets(), { detector: "blazeface-short" });
 // The video verb: faces followed between detections, labels smoothed over 300 ms.
 const verb = engine.video({ halfLifeMs: 300, maxFaces: 4 });
-const gate = createFrameGate({ maxFps: 30 });
+// One new camera frame at a time, as fast as the camera gives them: frames are shown on the screen's
+// refresh, so two can come 17 ms apart; a 30/s cap would drop one of those.
+const gate = createFrameGate({ maxFps: 60 });
 const grab = new OffscreenCanvas(1, 1);
 const grabCtx = grab.getContext("2d", { willReadFrequently: true })!;
 const ctx = canvas.getContext("2d")!;
@@ -37,13 +39,22 @@ let stream: MediaStream | undefined;
 /** A camera frame arrived since the last analysis started. */
 let fresh = false;
 
+/** Cards are rebuilt at most this often (ms); boxes are drawn for every analysed frame. */
+const CARDS_EVERY_MS = 100;
+let cardsAt = -Infinity;
+
 /** Numbered boxes and tags over the camera picture, and the same numbers on the cards. */
 function draw(faces: Awaited<ReturnType<typeof verb.analyzeVideoFrame>>["faces"]) {
-  canvas.width = video.videoWidth;
-  canvas.height = video.videoHeight;
+  if (canvas.width !== video.videoWidth || canvas.height !== video.videoHeight) {
+    [canvas.width, canvas.height] = [video.videoWidth, video.videoHeight];
+  } else ctx.clearRect(0, 0, canvas.width, canvas.height);
   const shown = numberFaces(faces.map((f) => ({ box: f.box, scores: f.expression.scores })));
-  drawFaceBoxes(ctx, shown, canvas.width / Math.max(1, canvas.getBoundingClientRect().width));
-  faceList.replaceChildren(...shown.map(faceCard));
+  drawFaceBoxes(ctx, shown, canvas.width / Math.max(1, canvas.clientWidth));
+  const now = performance.now();
+  if (now - cardsAt >= CARDS_EVERY_MS || faceList.childElementCount !== shown.length) {
+    faceList.replaceChildren(...shown.map(faceCard));
+    cardsAt = now;
+  }
 }
 
 async function analyse() {
@@ -82,7 +93,7 @@ async function analyse() {
   }
 }
 
-// Analyse the newest camera frame as soon as the previous analysis is done (at most 30/s).
+// Analyse the newest camera frame as soon as the previous analysis is done.
 function onVideoFrame() {
   if (!stream) return;
   fresh = true;

@@ -335,7 +335,9 @@ async function startWebcam() {
     view.height = video.videoHeight;
     running = true;
     webcamButton.textContent = "Stop webcam";
-    const gate = createFrameGate({ maxFps: 30 });
+    // One new camera frame at a time, as fast as the camera gives them (frames shown on the screen's refresh
+    // can come 17 ms apart: a 30/s cap would drop one of those).
+    const gate = createFrameGate({ maxFps: 60 });
     let shown: ViewFace[] = [];
     let analysed = 0;
     const loop = (now: number) => {
