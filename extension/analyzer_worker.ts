@@ -11,6 +11,10 @@ import type { FromWorker, ToWorker } from "./messages.ts";
 
 let engine: Engine | undefined;
 const verbs = new Map<number, ReturnType<Engine["video"]>>();
+/** Each video's last frame: its time in the video (s) and when it came (ms). */
+const lastFrame = new Map<number, { media: number; wall: number }>();
+/** A video time that moved this much (ms) more or less than the clock did is a seek or a loop. */
+const JUMP_MS = 250;
 const canvas = new OffscreenCanvas(1, 1);
 const ctx = canvas.getContext("2d", { willReadFrequently: true })!;
 
@@ -47,7 +51,12 @@ async function analyse(message: Extract<ToWorker, { type: "frame" }>) {
     const image = ctx.getImageData(0, 0, width, height);
     let verb = verbs.get(video);
     if (!verb) verbs.set(video, verb = engine.video({ halfLifeMs: 500, fullEveryMs }));
-    const result = await verb.analyzeVideoFrame(image, performance.now());
+    // A seek or a loop is a new scene: its faces are searched for, not followed from where they were.
+    const now = performance.now();
+    const last = lastFrame.get(video);
+    if (last && Math.abs((mediaTime - last.media) * 1000 - (now - last.wall)) > JUMP_MS) verb.reset();
+    lastFrame.set(video, { media: mediaTime, wall: now });
+    const result = await verb.analyzeVideoFrame(image, now);
     reply({
       ...answer,
       black: isBlack(image),

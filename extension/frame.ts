@@ -17,7 +17,6 @@ import { loadSettings, onSettingsChanged, type Settings } from "./settings.ts";
 // background confirms the token belongs to this frame's tab and spends it (one use per page load).
 // Pages that embed this frame themselves, or that navigate it, get nothing.
 let port: MessagePort | undefined;
-let tabId = -1;
 let setupDone: () => void;
 const setup = new Promise<void>((resolve) => setupDone = resolve);
 globalThis.addEventListener("message", async (event) => {
@@ -28,7 +27,7 @@ globalThis.addEventListener("message", async (event) => {
     token: String(event.data.token),
   });
   if (id < 0 || port) return offered.close();
-  [port, tabId] = [offered, id];
+  port = offered;
   await setup;
   port.onmessage = (e) => onFrame(e.data as ToFrame);
   toWorker({ type: "start", settings, assets: bundledAssets() });

@@ -25,7 +25,7 @@ export async function classifyRemote(
       headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
       signal: AbortSignal.timeout(timeoutMs),
     });
-  } catch (error) {
+  } catch {
     throw new RemoteError(
       "unreachable",
       `Edge API at ${apiUrl} is unreachable: check its address in the options and that it is running`,

@@ -6,7 +6,11 @@
  */
 import { existsSync } from "node:fs";
 import { type BrowserContext, chromium, type Page, type Worker } from "playwright-core";
+import assert from "node:assert/strict";
 import { buildExtension, DIST } from "../extension/build.ts";
+import { loadDetector } from "../runtime/deno_analyzer.ts";
+import { decodeImage } from "../shared/decode.ts";
+import { iou } from "../shared/tracker.ts";
 import { MEDIA, ROOT } from "./helpers.ts";
 
 /** Debian's Chromium (apt-get install chromium). */
@@ -308,3 +312,29 @@ export const IMAGE_PAGE = `<!doctype html><html><head><title>photo</title></head
 
 /** face-api's demo photo with three faces (an npm devDependency, always present). */
 export const FACES_JPG = `${ROOT}node_modules/@vladmandic/face-api/demo/sample1.jpg`;
+
+/**
+ * Assert that each overlay box (viewport pixels) lies on a face BlazeFace finds in the same frame (IoU >= 0.6):
+ * `shot` is that frame as a PNG data URL and the video's on-screen rect.
+ */
+export async function assertOnFaces(
+  shot: { png: string; rect: { x: number; y: number; width: number } },
+  boxes: { x: number; y: number; width: number; height: number }[],
+) {
+  const frame = await decodeImage(Uint8Array.from(atob(shot.png.split(",")[1]), (c) => c.charCodeAt(0)));
+  const detector = await loadDetector("blazeface");
+  const detected = detector.detect(frame);
+  detector.dispose();
+  assert.ok(detected.length >= 1 && boxes.length >= 1, `${detected.length} faces, ${boxes.length} boxes`);
+  const scale = frame.width / shot.rect.width;
+  for (const box of boxes) {
+    const inFrame = {
+      x: (box.x - shot.rect.x) * scale,
+      y: (box.y - shot.rect.y) * scale,
+      width: box.width * scale,
+      height: box.height * scale,
+    };
+    const best = Math.max(...detected.map((d) => iou(d.box, inFrame)));
+    assert.ok(best >= 0.6, `overlay box ${JSON.stringify(inFrame)} vs detector: IoU ${best.toFixed(2)}`);
+  }
+}

@@ -13,10 +13,10 @@ import { initDenoTf } from "../runtime/deno_tf.ts";
 import { decodeImage, imageSize } from "../shared/decode.ts";
 import type { FaceDetector } from "../shared/detector.ts";
 import { loadModel } from "../shared/model.ts";
-import { iou } from "../shared/tracker.ts";
 import { createApp, type DetectorName } from "../worker/app.ts";
 import { bundleSizes, DIST } from "../extension/build.ts";
 import {
+  assertOnFaces,
   CHROMIUM,
   CLIP,
   FACES_JPG,
@@ -270,25 +270,7 @@ Deno.test({
               rect: { x: r.x, y: r.y, width: r.width, height: r.height },
             };
           });
-          const frame = await decodeImage(
-            Uint8Array.from(atob(shot.png.split(",")[1]), (c) => c.charCodeAt(0)),
-          );
-          const detected = (await loadDetector("blazeface")).detect(frame);
-          assert.ok(detected.length >= 1 && boxes.length >= 1);
-          const scale = frame.width / shot.rect.width;
-          for (const box of boxes) {
-            const inFrame = {
-              x: (box.x - shot.rect.x) * scale,
-              y: (box.y - shot.rect.y) * scale,
-              width: box.width * scale,
-              height: box.height * scale,
-            };
-            const best = Math.max(...detected.map((d) => iou(d.box, inFrame)));
-            assert.ok(
-              best >= 0.6,
-              `overlay box ${JSON.stringify(inFrame)} vs detector: IoU ${best.toFixed(2)}`,
-            );
-          }
+          await assertOnFaces(shot, boxes);
           // Scrolling moves the boxes with the video.
           await call.evaluate(() => {
             document.body.style.height = "3000px";
