@@ -109,7 +109,7 @@ function createOverlay() {
       }
     }
     for (const video of videos.keys()) if (!video.isConnected) videos.delete(video);
-    send({ type: "videos", count: videos.size });
+    send({ type: "videos", ids: [...videos.values()].map((t) => t.id) });
     queueRedraw();
   }
 

@@ -3,13 +3,18 @@
  * lasts; a new track in a video takes the lowest number of that video that no face in the same frame holds,
  * so that a participant whose track restarts (a cut, a turned head, a tile that lost them for a moment)
  * keeps one number and one chart instead of gaining a new one each time. Numbers are places in a video,
- * not identities: someone who takes a departed person's place takes their number.
+ * not identities: someone who takes a departed person's place takes their number. In a gallery the tiles'
+ * first numbers follow the page's order.
  */
 export function createFaceNumbers() {
   const byTrack = new Map<string, number>();
   const byVideo = new Map<number, number[]>();
   let next = 1;
   return {
+    /** In a gallery: a first number for each video not numbered yet, in page order (tile 1 is face 1). */
+    reserve(videos: number[]) {
+      for (const video of videos) if (!byVideo.has(video)) byVideo.set(video, [next++]);
+    },
     /** The numbers of one video's faces in a frame, given its verb's track ids. */
     assign(video: number, tracks: number[]): number[] {
       const numbers = tracks.map((track) => byTrack.get(`${video}:${track}`));

@@ -137,7 +137,8 @@ async function analyse(video: number, bitmap: ImageBitmap, mediaTime: number) {
 
 async function onFrame(message: ToFrame) {
   if (message.type === "videos") {
-    status.videos = message.count;
+    status.videos = message.ids.length;
+    if (message.ids.length > 1) faceNumbers.reserve(message.ids);
     return;
   }
   if (message.type === "unreadable") {

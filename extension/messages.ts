@@ -60,7 +60,8 @@ export type Question =
 export type ToFrame =
   | { type: "frame"; video: number; bitmap: ImageBitmap; mediaTime: number }
   | ({ type: "ask"; id: number } & Question)
-  | { type: "videos"; count: number }
+  /** The page's videos, in page order (as first found). */
+  | { type: "videos"; ids: number[] }
   | { type: "unreadable"; reason: string };
 
 /** Frame -> content script. `config` carries only what the page side needs (never the API key). */

@@ -374,6 +374,12 @@ Deno.test({
             30_000,
           );
           console.log(`  gallery: every tile labelled ${Date.now() - started} ms after turning on`);
+          // Faces are numbered in the page's order of the tiles, whichever was analysed first.
+          const labels = await waitForOverlay(call, ".box", (els) => els.length >= 9);
+          tiles.forEach((r, i) => {
+            const inTile = labels.filter((el) => centreIn(el, r)).map((el) => el.label.split(" ")[0]);
+            assert.ok(inTile.includes(String(i + 1)), `tile ${i + 1} shows faces ${inTile.join(", ")}`);
+          });
           await call.waitForTimeout(1500);
           await screenshot(call, "gallery");
           await popup.bringToFront();

@@ -79,6 +79,11 @@ Deno.test("face numbers: tracks keep theirs; a new track takes its video's free 
   assert.deepEqual(numbers.assign(0, [1]), [1], "the lowest number this frame leaves free");
   // A video's numbers are never handed to another video.
   assert.deepEqual(numbers.assign(2, [1]), [5]);
+  // A gallery's tiles numbered in page order, whichever tile is analysed first.
+  numbers.reserve([10, 11, 12]);
+  assert.deepEqual(numbers.assign(12, [1]), [8]);
+  assert.deepEqual(numbers.assign(10, [1]), [6]);
+  assert.deepEqual(numbers.assign(11, [1, 2]), [7, 9]);
   // A looping clip with one face, its track restarting at every cut: still one number.
-  for (let i = 0; i < 20; i++) assert.deepEqual(numbers.assign(3, [100 + i]), [6]);
+  for (let i = 0; i < 20; i++) assert.deepEqual(numbers.assign(3, [100 + i]), [10]);
 });
