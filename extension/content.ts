@@ -57,6 +57,8 @@ interface Tracked {
   previous?: Extract<FromFrame, { type: "result" }>;
 }
 
+/** Below this box width (CSS px) a face's tag is shortened. */
+const SMALL_FACE_PX = 64;
 /** How far ahead of its frame a box is moved at the face's speed, in seconds of video. */
 const MAX_AHEAD_S = 0.25;
 /** How often the videos' on-screen areas are measured for the scheduler, in ms. */
@@ -279,10 +281,15 @@ function createOverlay() {
       });
       el.dataset.face = String(face.face);
       el.dataset.mediaTime = String(mediaTime);
+      // On a small face (a gallery's tile) the tag keeps the number and label and drops the percentage, in a
+      // smaller type, so that it does not cover the neighbouring tile.
+      const small = box.width < SMALL_FACE_PX;
       set(
         el.firstElementChild as HTMLElement,
-        { background: css(color), color: css(textOn(color)) },
-        `${face.face} · ${face.label} ${Math.round(face.confidence * 100)}%`,
+        { background: css(color), color: css(textOn(color)), "font-size": small ? "10px" : "12px" },
+        small
+          ? `${face.face} · ${face.label}`
+          : `${face.face} · ${face.label} ${Math.round(face.confidence * 100)}%`,
       );
     }
   }
