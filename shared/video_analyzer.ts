@@ -83,7 +83,7 @@ const THUMB_CELLS = 32;
 const THUMB_SAMPLES = 4;
 
 /** A THUMB_CELLS x THUMB_CELLS grey thumbnail from a sparse grid of samples, for cut detection. */
-export function thumbnail(frame: Frame): Float32Array {
+function thumbnail(frame: Frame): Float32Array {
   const channels = frame.channels ?? 4;
   const [g, b] = channels < 3 ? [0, 0] : [1, 2];
   const side = THUMB_CELLS * THUMB_SAMPLES;
