@@ -39,7 +39,7 @@ async function run(cmd: string, args: string[]) {
 
 /**
  * The clip as VP8 WebM for <video> (whole), as a .y4m fake camera (640x360, 30 fps) from its 3-7 s
- * stretch, where one face faces the camera as in a webcam, and that stretch as a 320x240 WebM for a
+ * stretch, where one face faces the camera as in a webcam, and its 3.5-7 s part as a 320x240 WebM for a
  * call's gallery tiles; made in `dir`. Null without the clip or ffmpeg.
  */
 export async function makeMedia(dir: string): Promise<{ webm: string; y4m: string; tile: string } | null> {
@@ -66,7 +66,8 @@ export async function makeMedia(dir: string): Promise<{ webm: string; y4m: strin
     y4m,
   ]);
   const letterbox = ["-vf", "scale=320:180,pad=320:240:0:30"];
-  await run("ffmpeg", [...quiet, "-ss", "3", "-t", "4", "-i", CLIP, "-an", ...letterbox, ...vp8, tile]);
+  // From 3.5 s: the face is visible in every frame of a tile (the stretch's first half second turns away).
+  await run("ffmpeg", [...quiet, "-ss", "3.5", "-t", "3.5", "-i", CLIP, "-an", ...letterbox, ...vp8, tile]);
   return { webm, y4m, tile };
 }
 
