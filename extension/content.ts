@@ -15,6 +15,7 @@ import {
   type Question,
   type ToFrame,
 } from "./messages.ts";
+import { boxVelocity, moveBox } from "../shared/tracker.ts";
 import { placeFrame, toPage } from "./overlay.ts";
 import { nextTile, sentTime, type Tile, tileRates } from "./scheduler.ts";
 import { DEFAULT_SETTINGS } from "./settings.ts";
@@ -167,10 +168,9 @@ function createOverlay() {
         for (const t of videos.values()) t.area = areaOnScreen(t.video);
         measuredAt = performance.now();
       }
-      const ready = [...videos.values()].filter(hasFrame);
-      const tiles: Tile[] = ready.map((t) => ({
+      const candidates = [...videos.values()].filter(hasFrame);
+      const tiles: Tile[] = candidates.map((t) => ({
         id: t.id,
-        visible: t.area > 0,
         area: t.area,
         change: t.change,
         lastSent: t.sentAt,
@@ -179,7 +179,7 @@ function createOverlay() {
       const now = performance.now();
       const next = nextTile(tiles, rates, now);
       if (next.id !== null) {
-        const t = ready.find((t) => t.id === next.id)!;
+        const t = candidates.find((t) => t.id === next.id)!;
         sample(t);
         t.sentAt = sentTime(t.sentAt, rates.get(t.id)!, now);
       } else wait = Math.min(wait, next.wait);
@@ -314,9 +314,7 @@ function createOverlay() {
     const span = t.result!.mediaTime - (t.previous?.mediaTime ?? 0);
     const ahead = Math.min(MAX_AHEAD_S, videoTime - t.result!.mediaTime);
     if (!before || !(span > 0 && span <= 0.5) || !(ahead > 0)) return face;
-    const step = (key: "x" | "y" | "width" | "height") =>
-      face.box[key] + ((face.box[key] - before.box[key]) / span) * ahead;
-    return { ...face, box: { x: step("x"), y: step("y"), width: step("width"), height: step("height") } };
+    return { ...face, box: moveBox(face.box, boxVelocity(before.box, face.box, span), ahead) };
   }
 
   function redraw() {

@@ -36,6 +36,27 @@ export function iou(a: Box, b: Box): number {
   return inter / (a.width * a.height + b.width * b.height - inter);
 }
 
+/** How fast each of a box's x, y, width and height changed from `from` to `to` over `time` (per unit of time). */
+export function boxVelocity(from: Box, to: Box, time: number): Box {
+  return {
+    x: (to.x - from.x) / time,
+    y: (to.y - from.y) / time,
+    width: (to.width - from.width) / time,
+    height: (to.height - from.height) / time,
+  };
+}
+
+/** A box moved on for `time` at `velocity` (as boxVelocity gives it; none: where it is). */
+export function moveBox(box: Box, velocity: Box | undefined, time: number): Box {
+  if (!velocity) return box;
+  return {
+    x: box.x + velocity.x * time,
+    y: box.y + velocity.y * time,
+    width: box.width + velocity.width * time,
+    height: box.height + velocity.height * time,
+  };
+}
+
 /**
  * Keeps face identities across frames by greedy IoU matching and smooths their scores with a
  * time-based EMA, so labels do not flicker; frames may arrive at any rate (skipped under load).

@@ -13,7 +13,7 @@ import { type Label, LABELS, scoresRecord } from "./labels.ts";
 import { argmax } from "./metrics.ts";
 import type { ExpressionModel } from "./model.ts";
 import { type Box, faceInput, type Frame } from "./preprocess.ts";
-import { createTracker, iou } from "./tracker.ts";
+import { boxVelocity, createTracker, iou, moveBox } from "./tracker.ts";
 
 /** A re-detected face must overlap its last box this much (IoU) to continue its track. */
 const MIN_FOLLOW_IOU = 0.3;
@@ -148,17 +148,6 @@ type Followed = Detection & {
   moved?: boolean;
 };
 
-/** A box moved on for `ms` at `velocity` (per ms, for x, y, width and height alike). */
-function moveBox(box: Box, velocity: Box | undefined, ms: number): Box {
-  if (!velocity) return box;
-  return {
-    x: box.x + velocity.x * ms,
-    y: box.y + velocity.y * ms,
-    width: box.width + velocity.width * ms,
-    height: box.height + velocity.height * ms,
-  };
-}
-
 /** Follow faces through a video: see the module comment. */
 export function createVideoAnalyzer(options: VideoAnalyzerOptions) {
   const {
@@ -219,9 +208,8 @@ export function createVideoAnalyzer(options: VideoAnalyzerOptions) {
       } else {
         const hit = best.hit.box;
         const dt = seen ? timeMs - seen.at : 0;
-        const speed = (key: keyof Box) => (hit[key] - seen!.box[key]) / dt;
         const measured = seen && dt > 0 && dt <= 4 * followEveryMs
-          ? { x: speed("x"), y: speed("y"), width: speed("width"), height: speed("height") }
+          ? boxVelocity(seen.box, hit, dt)
           : undefined;
         found.push({ ...best.hit, latest, seen: { box: hit, at: timeMs }, velocity: measured });
       }

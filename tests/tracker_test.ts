@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createFrameGate } from "../shared/frame_gate.ts";
-import { createTracker, iou } from "../shared/tracker.ts";
+import { boxVelocity, createTracker, iou, moveBox } from "../shared/tracker.ts";
 
 const box = (x: number, y: number, size = 100) => ({ x, y, width: size, height: size });
 const happy = [0, 0, 0, 1, 0, 0, 0];
@@ -63,4 +63,12 @@ Deno.test("frame gate caps the rate and skips frames while an analysis runs", ()
   gate.finish();
   assert.equal(gate.tryStart(358), true, "a frame 2 ms early (camera jitter) still counts");
   assert.equal(gate.skipped, 2);
+});
+
+Deno.test("boxVelocity and moveBox carry a box on at its speed", () => {
+  const from = { x: 10, y: 20, width: 40, height: 40 };
+  const to = { x: 16, y: 17, width: 44, height: 44 };
+  const v = boxVelocity(from, to, 30);
+  assert.deepEqual(moveBox(to, v, 15), { x: 19, y: 15.5, width: 46, height: 46 });
+  assert.deepEqual(moveBox(to, undefined, 15), to);
 });
