@@ -7,9 +7,7 @@
 /** What the scheduler knows of one video (a tile of a call's gallery). */
 export interface Tile {
   id: number;
-  /** On screen and playing something readable. */
-  visible: boolean;
-  /** Its on-screen area, in CSS pixels. */
+  /** Its on-screen area, in CSS pixels (0: scrolled away, or the tab is hidden). */
   area: number;
   /** How much its faces changed between its last two results, 0 (still) to 1 (new faces, new labels). */
   change: number;
@@ -27,12 +25,12 @@ export interface Budget {
   maxRate?: number;
 }
 
-/** Analyses per second for each visible tile (tiles not on screen get none). */
+/** Analyses per second for each tile on screen (tiles with no area on screen get none). */
 export function tileRates(
   tiles: Tile[],
   { perSecond, minRate = 3, maxRate = 30 }: Budget,
 ): Map<number, number> {
-  const shown = tiles.filter((t) => t.visible);
+  const shown = tiles.filter((t) => t.area > 0);
   const rates = new Map<number, number>();
   if (!shown.length) return rates;
   const floor = Math.min(minRate, perSecond / shown.length, maxRate);

@@ -3,7 +3,6 @@ import { nextTile, sentTime, type Tile, tileRates } from "../extension/scheduler
 
 const tile = (id: number, extra: Partial<Tile> = {}): Tile => ({
   id,
-  visible: true,
   area: 320 * 240,
   change: 0,
   lastSent: -Infinity,
@@ -22,7 +21,7 @@ Deno.test("scheduler: a 3x3 and a 4x4 gallery share the budget evenly, one video
 
 Deno.test("scheduler: visible, larger and changing tiles get more; every visible tile its minimum", () => {
   const rates = tileRates([
-    tile(0, { visible: false }),
+    tile(0, { area: 0 }),
     tile(1, { area: 1280 * 720 }),
     tile(2),
     tile(3, { change: 1 }),
