@@ -9,13 +9,16 @@ import { parseArgs } from "node:util";
 import type { Page } from "playwright-core";
 import { buildExtension, bundleSizes, formatSizes } from "../extension/build.ts";
 import {
+  centreIn,
   CLIP,
   galleryPage,
+  galleryTiles,
   launch,
   type Launched,
   makeMedia,
   openPage,
   overlayBoxes,
+  type Rect,
   screenshot,
   serveSite,
   tabId,
@@ -146,15 +149,14 @@ function extensionCpuSeconds(): number {
 }
 
 /** How old the frame each drawn box comes from is, against its tile's current time: seconds, per sample. */
-async function boxAges(call: Page, tiles: { x: number; y: number; width: number; height: number }[]) {
+async function boxAges(call: Page, tiles: Rect[]) {
   const ages: number[] = [];
   for (let i = 0; i < 10; i++) {
     const times = await call.evaluate(() =>
       [...document.querySelectorAll("video")].map((v) => v.currentTime)
     );
     for (const box of await overlayBoxes(call)) {
-      const [x, y] = [box.x + box.width / 2, box.y + box.height / 2];
-      const tile = tiles.findIndex((r) => x > r.x && x < r.x + r.width && y > r.y && y < r.y + r.height);
+      const tile = tiles.findIndex((r) => centreIn(box, r));
       const age = tile >= 0 ? times[tile] - box.mediaTime : NaN;
       if (age >= 0 && age < 2) ages.push(age); // a looped tile reads negative: skipped
     }
@@ -167,15 +169,7 @@ async function boxAges(call: Page, tiles: { x: number; y: number; width: number;
 async function gallery(b: Launched, url: string, count: number) {
   const call = await b.context.newPage();
   await call.goto(url);
-  await call.waitForFunction(() =>
-    [...document.querySelectorAll("video")].every((v) => !v.paused && v.currentTime > 0)
-  );
-  const tiles = await call.evaluate(() =>
-    [...document.querySelectorAll("video")].map((v) => {
-      const r = v.getBoundingClientRect();
-      return { x: r.x, y: r.y, width: r.width, height: r.height };
-    })
-  );
+  const tiles = await galleryTiles(call);
   const tab = await tabId(b.worker, url);
   const popup = await openPage(b.context, b.page(`popup.html?tab=${tab}`));
   await call.bringToFront(); // measured in front, as with the overlay on
@@ -186,13 +180,7 @@ async function gallery(b: Launched, url: string, count: number) {
   await waitForOverlay(
     call,
     ".box",
-    (els) =>
-      tiles.every((r) =>
-        els.some((el) => {
-          const [x, y] = [el.x + el.width / 2, el.y + el.height / 2];
-          return x > r.x && x < r.x + r.width && y > r.y && y < r.y + r.height;
-        })
-      ),
+    (els) => tiles.every((r) => els.some((el) => centreIn(el, r))),
     60_000,
   );
   const labelledMs = performance.now() - started;

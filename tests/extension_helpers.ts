@@ -307,6 +307,33 @@ video{width:100%;height:100%;object-fit:contain;background:#000;min-height:0}</s
 </script></body></html>`;
 }
 
+/** A rectangle in viewport pixels. */
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** Once every video of a gallery page plays: each tile's rect on screen, in page order. */
+export async function galleryTiles(page: Page): Promise<Rect[]> {
+  await page.waitForFunction(() =>
+    [...document.querySelectorAll("video")].every((v) => !v.paused && v.currentTime > 0)
+  );
+  return await page.evaluate(() =>
+    [...document.querySelectorAll("video")].map((v) => {
+      const r = v.getBoundingClientRect();
+      return { x: r.x, y: r.y, width: r.width, height: r.height };
+    })
+  );
+}
+
+/** Whether a box's centre lies inside a rect (a drawn box on a gallery's tile). */
+export function centreIn(box: Rect, rect: Rect): boolean {
+  const [x, y] = [box.x + box.width / 2, box.y + box.height / 2];
+  return x > rect.x && x < rect.x + rect.width && y > rect.y && y < rect.y + rect.height;
+}
+
 /** The test page with a photo (face-api's demo sample, three faces) for the context menu. */
 export const IMAGE_PAGE = `<!doctype html><html><head><title>photo</title></head>
 <body><img id="photo" src="/faces.jpg" width="640"></body></html>`;

@@ -17,17 +17,18 @@ import { createApp, type DetectorName } from "../worker/app.ts";
 import { bundleSizes, DIST } from "../extension/build.ts";
 import {
   assertOnFaces,
+  centreIn,
   CHROMIUM,
   CLIP,
   FACES_JPG,
   galleryPage,
+  galleryTiles,
   IMAGE_PAGE,
   launch,
   type Launched,
   makeMedia,
   openPage,
   overlayBoxes,
-  type OverlayElement,
   screenshot,
   serveSite,
   setSettings,
@@ -349,24 +350,13 @@ Deno.test({
           call.on("console", (m) => m.type() === "error" && errors.push(m.text()));
           call.on("pageerror", (e) => errors.push(e.message));
           await call.goto(url);
-          await call.waitForFunction(() =>
-            [...document.querySelectorAll("video")].every((v) => !v.paused && v.currentTime > 0)
-          );
+          const tiles = await galleryTiles(call);
           const tab = await tabId(b.worker, url);
           const popup = await openPage(b.context, b.page(`popup.html?tab=${tab}`));
           popup.on("console", (m) => m.type() === "error" && errors.push(m.text()));
-          const tiles = await call.evaluate(() =>
-            [...document.querySelectorAll("video")].map((v) => {
-              const r = v.getBoundingClientRect();
-              return { x: r.x, y: r.y, width: r.width, height: r.height };
-            })
-          );
           const started = Date.now();
           await popup.click("#toggle");
           await call.bringToFront();
-          const centreIn = (box: OverlayElement, r: typeof tiles[number]) =>
-            box.x + box.width / 2 > r.x && box.x + box.width / 2 < r.x + r.width &&
-            box.y + box.height / 2 > r.y && box.y + box.height / 2 < r.y + r.height;
           await waitForOverlay(
             call,
             ".box",
