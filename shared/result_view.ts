@@ -28,54 +28,95 @@ export function numberFaces<T extends { box: Box }>(faces: T[]): (T & { number: 
     .map((face, i) => ({ ...face, number: i + 1 }));
 }
 
-/** The tag text of a face: "2 · happiness 81%". */
-export function faceTag(face: ViewFace): string {
+/** How much of a face's tag shows: all of it ("2 · happiness 81%"), the label ("2 · happiness") or the number. */
+export type TagForm = "full" | "label" | "number";
+/** The tag forms, longest first. */
+export const TAG_FORMS: readonly TagForm[] = ["full", "label", "number"];
+
+/** A tag's text in one form: "2 · happiness 81%", "2 · happiness" or "2" (`share` is the label's, 0..1). */
+export function tagText(number: number, label: string, share: number, form: TagForm = "full"): string {
+  if (form === "number") return String(number);
+  return form === "label" ? `${number} · ${label}` : `${number} · ${label} ${Math.round(100 * share)}%`;
+}
+
+/** The tag text of a face in one form (see tagText). */
+export function faceTag(face: ViewFace, form: TagForm = "full"): string {
   const label = topLabel(face.scores);
-  return `${face.number} · ${label} ${Math.round(100 * face.scores[label])}%`;
+  return tagText(face.number, label, face.scores[label], form);
+}
+
+/** Where a face's tag would go: above its box from the box's left (`x`, `y`), up to `maxRight`. */
+export interface TagSlot {
+  /** The tag's text in a form. */
+  tag: (form: TagForm) => string;
+  x: number;
+  y: number;
+  /** The box's width. */
+  width: number;
+  /** The tag may not reach past this x (the picture's or the video's right edge). */
+  maxRight: number;
+}
+
+/**
+ * The one tag form for every face of a picture or video, so that its tags read alike: the longest whose
+ * tags are each at most twice their box's width, end before `maxRight` and cover no other tag (`measure`
+ * gives a tag's width for its text, `height` is a tag's height). Every view chooses this way.
+ */
+export function chooseTagForm(slots: TagSlot[], measure: (text: string) => number, height: number): TagForm {
+  for (const form of TAG_FORMS.slice(0, -1)) {
+    const tags = slots.map((s) => ({ x: s.x, y: s.y - height, w: measure(s.tag(form)), slot: s }));
+    const fits = tags.every((t) => t.w <= 2 * t.slot.width && t.x + t.w <= t.slot.maxRight);
+    const apart = tags.every((a, i) =>
+      tags.every((b, j) => i === j || a.x >= b.x + b.w || b.x >= a.x + a.w || Math.abs(a.y - b.y) >= height)
+    );
+    if (fits && apart) return form;
+  }
+  return "number";
 }
 
 type Context2D = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
 
 /**
- * Draw each face's box (clipped to the canvas) and tag on a canvas that already shows the image; a tag
- * shows just the face's number where the whole tag would be more than twice the box's width or cover
- * another tag. `pixelsPerCssPx` is canvas pixels per CSS pixel as displayed, so text is ~13 CSS px at any
- * scale.
+ * Draw each face's box (clipped to the canvas) and tag on a canvas that already shows the image, every
+ * tag in the form chooseTagForm picks for the whole picture (the cards have the rest). `pixelsPerCssPx`
+ * is canvas pixels per CSS pixel as displayed, so text is ~13 CSS px at any scale.
  */
 export function drawFaceBoxes(ctx: Context2D, faces: ViewFace[], pixelsPerCssPx = 1) {
   const { width, height } = ctx.canvas;
   const unit = Math.max(0.5, pixelsPerCssPx);
   const font = 13 * unit;
+  const tagH = font * 1.5;
   ctx.save();
   ctx.lineWidth = 2 * unit;
   ctx.font = `600 ${font}px system-ui, sans-serif`;
   ctx.textBaseline = "middle";
-  const placed: { x: number; y: number; w: number }[] = [];
-  for (const face of faces) {
-    const color = LABEL_COLORS[topLabel(face.scores)];
+  const measure = (text: string) => ctx.measureText(text).width + font * 0.8;
+  const shown = faces.map((face) => {
     const x = Math.max(0, face.box.x);
     const y = Math.max(0, face.box.y);
     const w = Math.min(width, face.box.x + face.box.width) - x;
     const h = Math.min(height, face.box.y + face.box.height) - y;
-    if (w <= 0 || h <= 0) continue;
+    return { face, x, y, w, h };
+  }).filter((f) => f.w > 0 && f.h > 0);
+  const form = chooseTagForm(
+    shown.map(({ face, x, y, w }) => ({
+      tag: (f: TagForm) => faceTag(face, f),
+      x,
+      y,
+      width: w,
+      maxRight: width,
+    })),
+    measure,
+    tagH,
+  );
+  for (const { face, x, y, w, h } of shown) {
+    const color = LABEL_COLORS[topLabel(face.scores)];
     ctx.strokeStyle = css(color);
     ctx.strokeRect(x + ctx.lineWidth / 2, y + ctx.lineWidth / 2, w - ctx.lineWidth, h - ctx.lineWidth);
-    // The whole tag where it fits; just the number (its card has the rest) on a small face or where the
-    // whole tag would cover another face's tag.
-    const tagH = font * 1.5;
-    const place = (text: string) => {
-      const tagW = ctx.measureText(text).width + font * 0.8;
-      const tagX = Math.min(Math.max(0, x), Math.max(0, width - tagW));
-      const tagY = y - tagH >= 0 ? y - tagH : Math.min(y + h, height - tagH);
-      return { text, x: tagX, y: tagY, w: tagW };
-    };
-    const whole = place(faceTag(face));
-    const clashes = placed.some((p) =>
-      whole.x < p.x + p.w && p.x < whole.x + whole.w && Math.abs(whole.y - p.y) < tagH
-    );
-    const tag = whole.w > 2 * w || clashes ? place(String(face.number)) : whole;
-    placed.push(tag);
-    const { text, x: tagX, y: tagY, w: tagW } = tag;
+    const text = faceTag(face, form);
+    const tagW = measure(text);
+    const tagX = Math.min(Math.max(0, x), Math.max(0, width - tagW));
+    const tagY = y - tagH >= 0 ? y - tagH : Math.min(y + h, height - tagH);
     ctx.fillStyle = css(color);
     ctx.fillRect(tagX, tagY, tagW, tagH);
     ctx.fillStyle = css(textOn(color));
