@@ -179,7 +179,7 @@ export function checkPixels(width: number, height: number, maxPixels: number, wh
   if (width * height > maxPixels) {
     throw new ImageDecodeError(
       "image_too_large",
-      `${what} is ${width}x${height}; the limit is ${maxPixels} pixels`,
+      `${what} is ${width}x${height} pixels; the limit is ${maxPixels.toLocaleString("en-US")}`,
     );
   }
 }

@@ -48,6 +48,8 @@ export interface ChartPlan {
   height: number;
   textPx: number;
   ink: Rgb;
+  /** Where time runs: x of 0 s and the width of the whole duration. */
+  plot: { x: number; width: number };
   rects: { x: number; y: number; w: number; h: number; color: Rgb }[];
   texts: { text: string; x: number; y: number }[];
 }
@@ -99,7 +101,15 @@ export function timelinePlan(rows: TimelineRow[], durationS: number, width = 900
   const { faces, more } = chartFaces(rows);
   const [band, gap, left, top, charW, line] = [70, 10, 70, 30, 6, 16].map((v) => v * unit);
   const plotW = width - left - 20 * unit;
-  const plan: ChartPlan = { width, height: 0, textPx: 7 * unit, ink: INK, rects: [], texts: [] };
+  const plan: ChartPlan = {
+    width,
+    height: 0,
+    textPx: 7 * unit,
+    ink: INK,
+    plot: { x: left, width: plotW },
+    rects: [],
+    texts: [],
+  };
   plan.texts.push({
     text: "Expression estimates over time (not a reading of inner states)",
     x: 8 * unit,

@@ -15,6 +15,8 @@ import { cropFrame, letterbox, y4m } from "./fake_camera.ts";
 import { CSV_HEADER } from "../shared/timeline.ts";
 import { hasFfmpeg } from "./extension_helpers.ts";
 import { ROOT } from "./helpers.ts";
+import encodePng from "@jsquash/png/encode.js";
+import { SAMPLE_PHOTOS } from "../worker/page/samples.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const HAS_CHROMIUM = existsSync(CHROMIUM);
@@ -38,10 +40,12 @@ Deno.test({
       pageFile: readPageFile,
     });
     const requests: string[] = [];
-    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
-      requests.push(`${req.method} ${new URL(req.url).pathname}`);
-      return app.fetch(req);
-    });
+    const listen = (port: number) =>
+      Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, (req) => {
+        requests.push(`${req.method} ${new URL(req.url).pathname}`);
+        return app.fetch(req);
+      });
+    let server = listen(0);
     const base = `http://127.0.0.1:${server.addr.port}`;
 
     // A fake camera that sees one face of a real photo up close (as a webcam does), moving 4 px per frame.
@@ -103,6 +107,125 @@ Deno.test({
         await page.screenshot({ path: `${SHOTS}/page_upload.png` });
       });
 
+      await t.step("sample photos: one click analyses one, and each face's feature maps show", async () => {
+        const samples = page.locator("#samples button");
+        await page.waitForSelector("#samples:not([hidden])");
+        assert.equal(await samples.count(), SAMPLE_PHOTOS.length);
+        await samples.first().click();
+        await page.waitForFunction(
+          `/^\\d+ faces? found/.test(document.getElementById("status").textContent)`,
+        );
+        assert.match(await page.locator("#status").textContent() ?? "", /^3 faces found\.$/);
+        await page.screenshot({ path: `${SHOTS}/page_sample.png` });
+        const before = requests.length;
+        await page.locator("#faces li").nth(1).locator("button").click();
+        await page.waitForFunction(`document.getElementById("explain").naturalWidth > 0`, null, {
+          timeout: 30_000,
+        });
+        assert.ok(requests.slice(before).includes("POST /v1/explain"));
+        assert.match(await page.locator("#explainTitle").textContent() ?? "", /^Face 2: /);
+        assert.equal(
+          await page.locator("#faces li").nth(1).locator("button").textContent(),
+          "Hide feature maps",
+        );
+        const [width, height] = await page.locator("#explain").evaluate((img) => {
+          const image = img as unknown as { naturalWidth: number; naturalHeight: number };
+          return [image.naturalWidth, image.naturalHeight];
+        });
+        assert.ok(width > 300 && height > 300, `feature maps are ${width}x${height}`);
+        await page.screenshot({ path: `${SHOTS}/page_feature_maps.png`, fullPage: true });
+        await page.locator("#faces li").nth(1).locator("button").click();
+        assert.ok(await page.locator("#explainView").isHidden());
+      });
+
+      await t.step(
+        "a small portrait photo: its cards beside it with no gap; on a phone, below it in view",
+        async () => {
+          const { x, y, width: w } = face.box;
+          const portrait = cropFrame(photo, { x: x - w, y: y - w, width: 3 * w, height: 4.2 * w });
+          const bytes = new Uint8Array(await encodePng({ ...portrait, colorSpace: "srgb" } as ImageData));
+          await page.setInputFiles("#file", {
+            name: "portrait.png",
+            mimeType: "image/png",
+            buffer: Buffer.from(bytes),
+          });
+          await page.waitForFunction(`/found/.test(document.getElementById("status").textContent)`);
+          const gap = async () => {
+            const [canvas, cards] = await Promise.all(
+              ["#view", "#faces"].map((s) => page.locator(s).boundingBox()),
+            );
+            return { canvas: canvas!, cards: cards! };
+          };
+          const wide = await gap();
+          assert.ok(wide.cards.x - (wide.canvas.x + wide.canvas.width) <= 24, `gap ${JSON.stringify(wide)}`);
+          await page.screenshot({ path: `${SHOTS}/page_portrait.png` });
+          const phone = await browser.newPage({
+            viewport: { width: 390, height: 844 },
+            isMobile: true,
+            hasTouch: true,
+          });
+          try {
+            await phone.goto(`${base}/`);
+            assert.ok(await phone.locator(".drop-hint").isHidden(), "no 'Drop' on a touch screen");
+            assert.equal(await phone.locator("label[for=file]").textContent(), "Choose a photo or video");
+            await phone.setInputFiles("#file", SAMPLE);
+            await phone.waitForFunction(`/found/.test(document.getElementById("status").textContent)`);
+            await phone.waitForFunction(
+              `document.getElementById("result").getBoundingClientRect().top < innerHeight / 2`,
+            );
+            const width = await phone.evaluate("document.documentElement.scrollWidth");
+            assert.equal(width, 390, "nothing wider than the phone");
+            await phone.screenshot({ path: `${SHOTS}/page_phone.png` });
+          } finally {
+            await phone.close();
+          }
+        },
+      );
+
+      await t.step({
+        name: "a photo over the pixel budget is scaled down in the page before it is sent",
+        ignore: !hasFfmpeg(),
+        fn: async () => {
+          const big = `${tmp}/big.jpg`;
+          const made = await new Deno.Command("ffmpeg", {
+            args: ["-v", "error", "-y", "-i", SAMPLE, "-vf", "scale=10000:7120", "-q:v", "4", big],
+          }).output();
+          assert.equal(made.code, 0, new TextDecoder().decode(made.stderr));
+          await page.setInputFiles("#file", big);
+          await page.waitForFunction(`/found/.test(document.getElementById("status").textContent)`, null, {
+            timeout: 60_000,
+          });
+          const text = await page.locator("#status").textContent() ?? "";
+          assert.match(
+            text,
+            /^\d+ faces? found\. The photo was scaled down from 10,000x7,120 to [\d,]+x[\d,]+ pixels/,
+          );
+          assert.ok(await page.locator("#status:not(.error)").isVisible());
+        },
+      });
+
+      await t.step("server down: plain words, and the next try works once it is back", async () => {
+        const port = server.addr.port;
+        await server.shutdown();
+        await page.setInputFiles("#file", SAMPLE);
+        await page.waitForSelector("#status.error");
+        assert.equal(
+          await page.locator("#status").textContent(),
+          "Could not reach this website's server: it may be down. Try again in a moment.",
+        );
+        await page.click("#webcam");
+        await page.waitForSelector("#status.error");
+        assert.equal(
+          await page.locator("#status").textContent(),
+          "Could not load the model from this website's server: it may be down. Try again in a moment.",
+        );
+        assert.equal(await page.locator("#webcam").textContent(), "Start webcam");
+        server = listen(port);
+        await page.setInputFiles("#file", []);
+        await page.setInputFiles("#file", SAMPLE);
+        await page.waitForFunction(`/found/.test(document.getElementById("status").textContent)`);
+      });
+
       await t.step("a non-image is refused in plain words, and the page keeps working", async () => {
         const unreadable = /^Mien can't read this file: choose a JPEG, PNG, WebP or BMP photo/;
         const before = requests.length;
@@ -133,7 +256,27 @@ Deno.test({
             timeout: 60_000,
           });
           assert.ok((await faceLabels()).length >= 1);
-          assert.match(await page.locator("#status").textContent() ?? "", /^Webcam on/);
+          assert.match(
+            await page.locator("#status").textContent() ?? "",
+            /^Webcam on: 1 face, \d+\.\d frames\/s analysed in this page; nothing is uploaded\.$/,
+          );
+          // Shown as a mirror shows a face: the camera's picture moves right of centre, so the black band on
+          // the view's right is the wider one.
+          const bands = await page.locator("#view").evaluate((c) => {
+            const canvas = c as unknown as {
+              width: number;
+              height: number;
+              getContext(type: "2d"): { getImageData(...a: number[]): { data: Uint8ClampedArray } };
+            };
+            const row = canvas.getContext("2d").getImageData(0, canvas.height >> 1, canvas.width, 1).data;
+            const dark = (x: number) => row[x * 4] + row[x * 4 + 1] + row[x * 4 + 2] < 30;
+            let left = 0;
+            while (left < canvas.width && dark(left)) left++;
+            let right = 0;
+            while (right < canvas.width && dark(canvas.width - 1 - right)) right++;
+            return { left, right };
+          });
+          assert.ok(bands.right >= bands.left, `mirrored: bands ${JSON.stringify(bands)}`);
           const during = requests.slice(before);
           assert.ok(during.length > 0); // the model and wasm files
           for (const r of during) assert.match(r, /^GET \/static\//);
@@ -174,10 +317,12 @@ Deno.test({
           assert.ok(analysed >= 10 && analysed <= frames, `${analysed} of ${frames} frames analysed`);
           assert.match(status, /: video analysed in this page: 1 face followed\. Nothing was uploaded\.$/);
           assert.ok(await page.locator("#stop").isHidden());
+          assert.equal(await page.locator("#play").textContent(), "Replay");
           for (const r of requests.slice(before)) assert.match(r, /^GET \/static\//);
           assert.ok(await page.locator("#timeline").isVisible());
           assert.ok((await faceLabels()).length >= 1);
           await page.screenshot({ path: `${SHOTS}/page_video.png`, fullPage: true });
+
           const download = page.waitForEvent("download");
           await page.click("#csv");
           const csv = (await Deno.readTextFile((await (await download).path())!)).trim().split("\n");
@@ -189,6 +334,33 @@ Deno.test({
             li.map((e) => (e as unknown as Dataset).dataset.face)
           );
           assert.deepEqual(cards, [...ids], "cards numbered as the timeline and CSV");
+
+          // The timeline seeks: a click at half its time axis goes to the middle of the video, whose frame
+          // is analysed while paused.
+          const plot = await page.evaluate(() => {
+            const c = document.getElementById("timeline")!.getBoundingClientRect();
+            return { x: c.x, y: c.y, width: c.width };
+          });
+          // The time axis runs from 70 px to 20 px before the right edge (timelinePlan).
+          await page.mouse.click(plot.x + 70 + (plot.width - 90) / 2, plot.y + 60);
+          const time = Number(await page.locator("#seek").inputValue());
+          assert.ok(Math.abs(time - 1.5) < 0.2, `sought to ${time} s of 3`);
+          assert.match(await page.locator("#clock").textContent() ?? "", /^0:01 \/ 0:03$/);
+          // Replay: a fresh pass from the start; pause and play.
+          await page.click("#play");
+          assert.equal(await page.locator("#play").textContent(), "Pause");
+          assert.ok(await page.locator("#stop").isVisible());
+          await page.click("#play");
+          assert.equal(await page.locator("#play").textContent(), "Play");
+          await page.locator("#seek").evaluate((input) => {
+            const range = input as unknown as { value: string; dispatchEvent(e: Event): boolean };
+            range.value = "2.5";
+            range.dispatchEvent(new Event("input"));
+          });
+          await page.waitForFunction(`document.getElementById("clock").textContent.startsWith("0:02")`);
+          await page.screenshot({ path: `${SHOTS}/page_video_paused.png`, fullPage: true });
+          await page.click("#play");
+          await page.waitForFunction("document.body.dataset.videoDone === '1'", null, { timeout: 60_000 });
 
           await page.evaluate("delete document.body.dataset.videoDone");
           await page.setInputFiles("#file", []);

@@ -1,4 +1,5 @@
 /** The files behind the worker's `GET /` page, read from the repository (never written). */
+import { SAMPLE_PHOTOS } from "./page/samples.ts";
 
 /** A static file the worker serves. */
 export interface Asset {
@@ -8,6 +9,8 @@ export interface Asset {
 
 const ROOT = new URL("../", import.meta.url);
 const WASM = "node_modules/@tensorflow/tfjs-backend-wasm/dist/";
+/** Photos to try the page on: the test photos of face-api.js (MIT), a development package (absent without it). */
+const SAMPLES = "node_modules/@vladmandic/face-api/demo/";
 
 /** URL path under /static/ → repository file and content type; nothing outside this table is served. */
 export const PAGE_FILES: Record<string, [string, string]> = {
@@ -25,6 +28,9 @@ export const PAGE_FILES: Record<string, [string, string]> = {
     "models/blazeface/blazeface-front.bin",
     "application/octet-stream",
   ],
+  ...Object.fromEntries(
+    SAMPLE_PHOTOS.map((name) => [`samples/${name}`, [`${SAMPLES}${name}`, "image/jpeg"]]),
+  ),
 };
 
 /** Read a page file by its path under /static/ (index.html is served at /), or null when it is not one (or not built yet). */
