@@ -1,3 +1,4 @@
+import { faceCrop } from "./align.ts";
 import type { DetectOptions, FaceDetector } from "./detector.ts";
 import { type Label, LABELS, scoresRecord } from "./labels.ts";
 import { argmax } from "./metrics.ts";
@@ -31,16 +32,7 @@ export interface AnalysisResult {
   timings: { detectMs: number; classifyMs: number; totalMs: number };
 }
 
-/** The square crop that the model sees for a face box: centred, enlarged by `margin` per side (shrunk when negative). */
-export function faceCrop(box: Box, margin: number): Box {
-  const side = Math.max(box.width, box.height) * (1 + 2 * margin);
-  return {
-    x: box.x + box.width / 2 - side / 2,
-    y: box.y + box.height / 2 - side / 2,
-    width: side,
-    height: side,
-  };
-}
+export { faceCrop };
 
 /** Check that a frame is ImageData-shaped with enough bytes. */
 function checkFrame(frame: Frame) {

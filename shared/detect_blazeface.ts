@@ -1,5 +1,5 @@
 import type * as tfconv from "@tensorflow/tfjs-converter";
-import type { Detection, DetectOptions, FaceDetector } from "./detector.ts";
+import { type Detection, type DetectOptions, type FaceDetector, KEYPOINT_NAMES } from "./detector.ts";
 import { iou } from "./tracker.ts";
 import { type Frame, shrinkRgb } from "./preprocess.ts";
 import { tf } from "./tf.ts";
@@ -55,7 +55,7 @@ export function nonMaxSuppression(found: Detection[], maxIou: number, maxFaces: 
 /**
  * BlazeFace on the frame letterboxed to a square and resized to the model's input (256x256 for the
  * full-range model, 128x128 for the short-range one, named "blazeface-short"); boxes are decoded from the
- * anchors, filtered by `minScore`, de-duplicated by NMS and enlarged by `boxScale` about their
+ * anchors with their six keypoints, filtered by `minScore`, de-duplicated by NMS and enlarged by `boxScale` about their
  * centre so that they frame the face like the Haar detector's boxes (see the model card). The
  * detector owns `model` and frees it on dispose().
  */
@@ -106,7 +106,12 @@ export function createBlazeFaceDetector(
         const w = boxes[i * 16 + 2] * toFrame * boxScale;
         const h = boxes[i * 16 + 3] * toFrame * boxScale;
         if (Math.min(w, h) < minFaceSize) return;
-        found.push({ box: { x: cx - w / 2, y: cy - h / 2, width: w, height: h }, score });
+        const keypoints = KEYPOINT_NAMES.map((name, k) => ({
+          x: (boxes[i * 16 + 4 + 2 * k] + anchors[i][0]) * toFrame,
+          y: (boxes[i * 16 + 5 + 2 * k] + anchors[i][1]) * toFrame,
+          name,
+        }));
+        found.push({ box: { x: cx - w / 2, y: cy - h / 2, width: w, height: h }, score, keypoints });
       });
       return nonMaxSuppression(found, maxIou, maxFaces);
     },

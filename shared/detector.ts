@@ -5,10 +5,28 @@ export const DETECTOR_NAMES = ["blazeface", "blazeface-short", "haar"] as const;
 /** One of DETECTOR_NAMES. */
 export type DetectorName = typeof DETECTOR_NAMES[number];
 
-/** One detected face: its box in frame pixels and a confidence in [0,1]. */
+/** Names of BlazeFace's six face keypoints, in its output order (the person's right eye is on the image's left). */
+export const KEYPOINT_NAMES = [
+  "rightEye",
+  "leftEye",
+  "noseTip",
+  "mouthCenter",
+  "rightEarTragion",
+  "leftEarTragion",
+] as const;
+
+/** One named face keypoint in frame pixels. */
+export interface Keypoint {
+  x: number;
+  y: number;
+  name: typeof KEYPOINT_NAMES[number];
+}
+
+/** One detected face: its box in frame pixels, a confidence in [0,1] and, where the detector finds them, keypoints. */
 export interface Detection {
   box: Box;
   score: number;
+  keypoints?: Keypoint[];
 }
 
 /** Limits for one detection call. */

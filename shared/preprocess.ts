@@ -133,11 +133,15 @@ export function shrinkRgb(
   return { data: mean, width, height };
 }
 
-/** The model's input for one face: the box (whole frame if absent) as size x size grey in [0,1]. */
-export function faceInput(frame: Frame, size: number, box?: Box): Float32Array {
+/**
+ * The model's input for one face: the box (whole frame if absent) as size x size grey in [0,1], turned
+ * by `angle` radians about the box's centre (the face's roll, so that its eyes come out level).
+ */
+export function faceInput(frame: Frame, size: number, box?: Box, angle = 0): Float32Array {
   if (frame.width < 1 || frame.height < 1) throw new RangeError("empty frame");
   const region = box ?? { x: 0, y: 0, width: frame.width, height: frame.height };
   if (!(region.width > 0 && region.height > 0)) throw new RangeError("empty face box");
+  if (Math.abs(angle) > 1e-3) return rotatedInput(frame, size, region, angle);
   // Grey only the pixels the resampling can touch (the box plus one pixel, inside the frame).
   const x0 = Math.max(0, Math.min(frame.width - 1, Math.floor(region.x) - 1));
   const y0 = Math.max(0, Math.min(frame.height - 1, Math.floor(region.y) - 1));
@@ -148,6 +152,40 @@ export function faceInput(frame: Frame, size: number, box?: Box): Float32Array {
   const input = resampleGray(gray, x1 - x0, y1 - y0, local, size);
   for (let i = 0; i < input.length; i++) input[i] /= 255;
   return input;
+}
+
+/**
+ * faceInput for a turned box: the upright square around the turned one is resampled first (area
+ * averaging, at about the output's scale), then the turned grid is read from it bilinearly.
+ */
+function rotatedInput(frame: Frame, size: number, box: Box, angle: number): Float32Array {
+  const cos = Math.cos(angle);
+  const sin = Math.sin(angle);
+  const reach = Math.abs(cos) * box.width + Math.abs(sin) * box.height; // side of the upright square
+  const inner = Math.ceil(size * reach / box.width) + 2; // its pixels, at the output's scale, plus a border
+  const cx = box.x + box.width / 2;
+  const cy = box.y + box.height / 2;
+  const side = (inner * box.width) / size;
+  const outer = faceInput(frame, inner, { x: cx - side / 2, y: cy - side / 2, width: side, height: side });
+  const out = new Float32Array(size * size);
+  const scale = box.width / size / (side / inner); // output pixel -> outer pixels
+  const mid = inner / 2;
+  for (let oy = 0; oy < size; oy++) {
+    const v = (oy + 0.5 - size / 2) * scale;
+    for (let ox = 0; ox < size; ox++) {
+      const u = (ox + 0.5 - size / 2) * scale;
+      const fx = mid + cos * u - sin * v - 0.5;
+      const fy = mid + sin * u + cos * v - 0.5;
+      const x0 = Math.max(0, Math.min(inner - 2, Math.floor(fx)));
+      const y0 = Math.max(0, Math.min(inner - 2, Math.floor(fy)));
+      const wx = Math.max(0, Math.min(1, fx - x0));
+      const wy = Math.max(0, Math.min(1, fy - y0));
+      const i = y0 * inner + x0;
+      out[oy * size + ox] = (1 - wy) * ((1 - wx) * outer[i] + wx * outer[i + 1]) +
+        wy * ((1 - wx) * outer[i + inner] + wx * outer[i + inner + 1]);
+    }
+  }
+  return out;
 }
 
 /** The w x h block of a frame's pixels starting at (x, y), same channel layout (a view when it is the whole frame). */

@@ -3,6 +3,7 @@ import { loadDetector } from "../runtime/deno_analyzer.ts";
 import { faceCrop } from "../shared/analyzer.ts";
 import { decodeImage } from "../shared/decode.ts";
 import { blazeAnchors, nonMaxSuppression } from "../shared/detect_blazeface.ts";
+import { KEYPOINT_NAMES } from "../shared/detector.ts";
 import { shrinkRgb } from "../shared/preprocess.ts";
 import { tf } from "../shared/tf.ts";
 import { iou } from "../shared/tracker.ts";
@@ -121,5 +122,34 @@ Deno.test("short-range BlazeFace finds a face seen up close, where the full-rang
     assert.ok(iou(near.box, far.box) > 0.5, `${JSON.stringify(near.box)} vs ${JSON.stringify(far.box)}`);
   } finally {
     short.dispose();
+  }
+});
+
+Deno.test("BlazeFace's keypoints: eyes in the box's upper half, the person's right eye on the image's left, mouth below the nose", async () => {
+  for (let i = 1; i <= 6; i++) {
+    const path = `${ROOT}node_modules/@vladmandic/face-api/demo/sample${i}.jpg`;
+    for (
+      const { box, keypoints } of detector.detect(await decodeImage(await Deno.readFile(path)), {
+        minFaceSize: 40,
+      })
+    ) {
+      assert.deepEqual(keypoints?.map((k) => k.name), [...KEYPOINT_NAMES]);
+      const at = Object.fromEntries(keypoints!.map((k) => [k.name, k]));
+      for (const eye of [at.rightEye, at.leftEye]) {
+        assert.ok(
+          eye.x > box.x && eye.x < box.x + box.width,
+          `sample${i}: eye x ${eye.x} outside ${JSON.stringify(box)}`,
+        );
+        assert.ok(
+          eye.y > box.y && eye.y < box.y + box.height / 2 + box.height * 0.1,
+          `sample${i}: eye y ${eye.y}`,
+        );
+      }
+      assert.ok(
+        at.rightEye.x < at.leftEye.x,
+        `sample${i}: right eye at ${at.rightEye.x}, left at ${at.leftEye.x}`,
+      );
+      assert.ok(at.mouthCenter.y > at.noseTip.y, `sample${i}: mouth above the nose`);
+    }
   }
 });
