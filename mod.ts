@@ -1,15 +1,16 @@
 /**
  * Mien in Deno: `const mien = await load()`, then `mien.analyze(frame)` for the faces and expressions in a
- * frame, `mien.classify(face)` for one face image, `mien.createVideoAnalyzer()` to follow faces through video.
+ * frame (numbered 1, 2, … from left to right, as every view numbers them), `mien.classify(face)` for one face image, `mien.createVideoAnalyzer()` to follow faces through video.
  * Frames are ImageData-shaped; `decodeImage(bytes)` makes one from a PNG, JPEG, WebP or BMP file.
  *
  * @module
  */
-import type { AnalysisResult, AnalyzerOptions } from "./shared/analyzer.ts";
+import type { AnalysisResult, AnalyzerOptions, FaceResult } from "./shared/analyzer.ts";
 import type { DetectOptions, DetectorName } from "./shared/detector.ts";
 import { type Label, LABELS, scoresRecord } from "./shared/labels.ts";
 import { argmax } from "./shared/metrics.ts";
 import { type Box, faceInput, type Frame } from "./shared/preprocess.ts";
+import { numberFaces } from "./shared/result_view.ts";
 import {
   createVideoAnalyzer,
   type VideoAnalyzerOptions,
@@ -29,6 +30,12 @@ export type { AnalysisResult, FaceResult } from "./shared/analyzer.ts";
 export type { DetectOptions, DetectorName } from "./shared/detector.ts";
 /** What a video analyzer returns for each frame: followed faces with identities and smoothed expressions. */
 export type { VideoFace, VideoFrameResult } from "./shared/video_analyzer.ts";
+
+/** A face as analyze() returns it: its number (1, 2, … from left to right), box, confidence and expression. */
+export type NumberedFace = FaceResult & { number: number };
+
+/** What analyze() returns: the frame's size, its faces from left to right, and the time each step took. */
+export type Analysis = Omit<AnalysisResult, "faces"> & { faces: NumberedFace[] };
 
 /** An expression: the most likely label and the seven probabilities. */
 export interface Expression {
@@ -57,8 +64,8 @@ export interface VideoAnalyzer {
 
 /** A loaded Mien: the verbs, and dispose() to free the model and detectors. */
 export interface Mien {
-  /** Find the faces in a frame and estimate each one's expression. */
-  analyze(frame: Frame, options?: DetectOptions): Promise<AnalysisResult>;
+  /** Find the faces in a frame and estimate each one's expression; faces are numbered from left to right. */
+  analyze(frame: Frame, options?: DetectOptions): Promise<Analysis>;
   /** The expression of a face image already cropped to the face (or of `box` within the frame). */
   classify(face: Frame, box?: Box): Promise<Expression>;
   /** Start following faces through a video (BlazeFace detectors only). */
@@ -75,7 +82,10 @@ export async function load(options: LoadOptions = {}): Promise<Mien> {
   ]);
   const { model, detector } = analyzer;
   return {
-    analyze: analyzer.analyze,
+    async analyze(frame, detectOptions) {
+      const result = await analyzer.analyze(frame, detectOptions);
+      return { ...result, faces: numberFaces(result.faces) };
+    },
     async classify(face, box) {
       const [probs] = await model.classify([faceInput(face, model.info.inputSize, box)]);
       return { label: LABELS[argmax(probs)], scores: scoresRecord(probs) };
