@@ -1,116 +1,154 @@
 import type { AnalysisResult, FaceResult } from "./analyzer.ts";
-import { type Canvas, drawText, fillRect, strokeBox, textWidth, toCanvas } from "./draw.ts";
+import { type Canvas, drawText, fillRect, lineHeight, strokeBox, textWidth, toCanvas, wrap } from "./draw.ts";
 import { LABELS } from "./labels.ts";
-import { LABEL_COLORS, textOn } from "./palette.ts";
+import { LABEL_COLORS, type Rgb, textOn } from "./palette.ts";
 import type { Frame } from "./preprocess.ts";
-import { numberFaces } from "./result_view.ts";
+import { chooseTagForm, faceTag, numberFaces, type TagForm, topLabel, type ViewFace } from "./result_view.ts";
 
 /** The note the other views show beside results. */
-const NOTE = "expression estimates, not feelings";
+const NOTE = "Expression estimates from the pixels of each face: how a face looks, not what a person feels.";
+const INK: Rgb = [34, 34, 34];
+const MUTED: Rgb = [102, 102, 102];
+const BORDER: Rgb = [221, 221, 221];
+const TRACK: Rgb = [232, 232, 232];
 
-/** Sizes of the card strip at one scale: card size, cards per row, bar geometry. */
+/** Sizes of the card strip at one scale (`u` px per CSS px of the page's cards). */
 interface CardLayout {
-  scale: number;
-  line: number;
+  u: number;
   gap: number;
+  pad: number;
   perRow: number;
   cardW: number;
   cardH: number;
+  titleH: number;
+  rowH: number;
   nameW: number;
-  barW: number;
+  valueW: number;
 }
 
-/** Cards as wide as the strip allows, as many per row as fit (at least one), bars taking the slack. */
-function cardLayout(width: number, faces: number, scale: number): CardLayout {
-  const line = 9 * scale;
-  const gap = 4 * scale;
-  const nameW = textWidth("happiness", scale) + 4 * scale;
-  const valueW = textWidth("100%", scale) + 6 * scale;
-  const minW = 5 * scale + nameW + 50 * scale + valueW;
-  const perRow = Math.max(1, Math.min(faces, Math.floor((width - gap) / (minW + gap))));
-  const cardW = Math.floor((width - gap) / perRow) - gap;
-  const barW = Math.max(scale, cardW - 5 * scale - nameW - valueW);
-  return { scale, line, gap, perRow, cardW, cardH: (LABELS.length + 1) * line + 6 * scale, nameW, barW };
+/** Cards as the page lays them out: at least 240 px wide, as many per row as fit, filling the strip. */
+function cardLayout(width: number, faces: number, u: number): CardLayout {
+  const gap = 12 * u;
+  const pad = 9 * u;
+  const perRow = Math.max(1, Math.min(faces, Math.floor((width - gap) / (240 * u + gap))));
+  const cardW = Math.floor((width - gap) / perRow - gap);
+  const titleH = lineHeight(14 * u, "bold") + 4 * u;
+  const rowH = 17 * u;
+  const cardH = Math.round(2 * pad + titleH + LABELS.length * rowH);
+  return { u, gap, pad, perRow, cardW, cardH, titleH, rowH, nameW: 76 * u, valueW: 40 * u };
 }
 
-/** One face's card: a stripe in its label's colour, "face N: label NN%", then a bar per class. */
-function drawCard(
-  canvas: Canvas,
-  face: FaceResult & { number: number },
-  x: number,
-  y: number,
-  l: CardLayout,
-) {
-  const { label, scores } = face.expression;
-  const s = l.scale;
-  fillRect(canvas, x, y, l.cardW, l.cardH, [245, 245, 245]);
-  fillRect(canvas, x, y, 3 * s, l.cardH, LABEL_COLORS[label]);
-  const title = `face ${face.number}: ${label} ${Math.round(100 * scores[label])}%`;
-  drawText(canvas, title, x + 5 * s, y + 2 * s, [20, 20, 20], s);
-  const barX = x + 5 * s + l.nameW;
+/** One face's card, as the page draws it: "Face N: label NN%" after a stripe in the label's colour, a bar per class. */
+function drawCard(canvas: Canvas, face: ViewFace, x: number, y: number, l: CardLayout) {
+  const u = l.u;
+  const label = topLabel(face.scores);
+  fillRect(canvas, x, y, l.cardW, l.cardH, BORDER);
+  fillRect(canvas, x + u, y + u, l.cardW - 2 * u, l.cardH - 2 * u, [255, 255, 255]);
+  const title = `Face ${face.number}: ${label} ${Math.round(100 * face.scores[label])}%`;
+  fillRect(canvas, x + l.pad, y + l.pad, 6 * u, lineHeight(14 * u, "bold"), LABEL_COLORS[label]);
+  drawText(canvas, title, x + l.pad + 12 * u, y + l.pad, INK, 14 * u, "bold");
+  const trackX = x + l.pad + l.nameW;
+  const trackW = Math.max(u, l.cardW - 2 * l.pad - l.nameW - l.valueW);
   LABELS.forEach((name, k) => {
-    const rowY = y + 3 * s + (k + 1) * l.line;
-    drawText(canvas, name, x + 5 * s, rowY, [40, 40, 40], s);
-    fillRect(canvas, barX, rowY, l.barW, 7 * s, [220, 220, 220]);
-    fillRect(canvas, barX, rowY, Math.max(1, l.barW * scores[name]), 7 * s, LABEL_COLORS[name]);
-    drawText(canvas, `${Math.round(100 * scores[name])}%`, barX + l.barW + 3 * s, rowY, [40, 40, 40], s);
+    const rowY = y + l.pad + l.titleH + k * l.rowH;
+    const textY = rowY + (l.rowH - lineHeight(12 * u)) / 2;
+    drawText(canvas, name, x + l.pad, textY, INK, 12 * u);
+    const barY = rowY + (l.rowH - 8 * u) / 2;
+    fillRect(canvas, trackX, barY, trackW, 8 * u, TRACK);
+    fillRect(canvas, trackX, barY, Math.max(u, trackW * face.scores[name]), 8 * u, LABEL_COLORS[name]);
+    const value = `${Math.round(100 * face.scores[name])}%`;
+    drawText(canvas, value, x + l.cardW - l.pad - textWidth(value, 12 * u), textY, INK, 12 * u);
   });
 }
 
+/** Each face's box (clipped to the frame) and its tag, in the one form chooseTagForm picks for the picture. */
+function drawBoxes(canvas: Canvas, frame: Frame, faces: ViewFace[], u: number) {
+  const font = 13 * u;
+  const tagH = Math.round(font * 1.5);
+  const measure = (text: string) => textWidth(text, font, "bold") + font * 0.8;
+  const shown = faces.map((face) => {
+    const x = Math.max(0, face.box.x);
+    const y = Math.max(0, face.box.y);
+    const w = Math.min(frame.width, face.box.x + face.box.width) - x;
+    const h = Math.min(frame.height, face.box.y + face.box.height) - y;
+    return { face, x, y, w, h };
+  }).filter((f) => f.w > 0 && f.h > 0);
+  const form = chooseTagForm(
+    shown.map(({ face, x, y, w }) => ({
+      tag: (f: TagForm) => faceTag(face, f),
+      x,
+      y,
+      width: w,
+      maxRight: frame.width,
+    })),
+    measure,
+    tagH,
+  );
+  for (const { face, x, y, w, h } of shown) {
+    const label = topLabel(face.scores);
+    const color = LABEL_COLORS[label];
+    strokeBox(canvas, { x, y, width: w, height: h }, color, Math.max(2, Math.round(2 * u)));
+    const text = faceTag(face, form);
+    const tagW = measure(text);
+    const tagX = Math.min(x, Math.max(0, frame.width - tagW));
+    const tagY = y - tagH >= 0 ? y - tagH : Math.min(y + h, frame.height - tagH);
+    fillRect(canvas, tagX, tagY, tagW, tagH, color);
+    drawText(
+      canvas,
+      text,
+      tagX + font * 0.4,
+      tagY + (tagH - lineHeight(font, "bold")) / 2,
+      textOn(color),
+      font,
+      "bold",
+    );
+  }
+}
+
 /**
- * The frame with every face drawn as the other views draw it: faces numbered left to right, a box
- * in the label's colour (clipped to the frame) with a "N label NN%" tag; below the picture, a strip of
- * cards filling its width, one per face with "face N: label NN%" and a bar (track and value) per class,
- * so nothing covers a face, and the note that these are estimates where it fits (`cards: false` keeps
- * the frame's size: boxes and tags only, as video frames need).
+ * The frame with every face drawn as the page draws it: faces numbered left to right, a box in the label's
+ * colour (clipped to the frame) with a "N · label NN%" tag (shortened alike for every face where a tag would
+ * not fit); below the picture, a strip of cards filling its width, one per face with "Face N: label NN%"
+ * and a bar (track and value) per class, so nothing covers a face, and the note that these are estimates
+ * (`cards: false` keeps the frame's size: boxes and tags only, as video frames need). Text is set in the
+ * views' sans-serif, scaled with the picture so that it reads as the page's does.
  */
 export function annotate(
   frame: Frame,
   result: Pick<AnalysisResult, "faces">,
   { cards = true }: { cards?: boolean } = {},
 ): Canvas {
-  const scale = Math.max(1, Math.round(Math.max(frame.width, frame.height) / 700));
-  const line = 9 * scale;
-  const faces = numberFaces(result.faces);
-  const layout = cardLayout(frame.width, faces.length, scale);
+  const u = Math.max(1, Math.round((2 * Math.max(frame.width, frame.height)) / 900) / 2);
+  const faces = numberFaces(result.faces).map((f: FaceResult & { number: number }) => ({
+    number: f.number,
+    box: f.box,
+    scores: f.expression.scores,
+  }));
+  const layout = cardLayout(frame.width, faces.length, u);
   const showCards = cards && faces.length > 0;
-  const cardsH = showCards
-    ? layout.gap + Math.ceil(faces.length / layout.perRow) * (layout.cardH + layout.gap)
+  const rows = Math.ceil(faces.length / layout.perRow);
+  const noteLines = wrap(NOTE, frame.width - 2 * layout.gap, 12 * u);
+  const stripH = showCards
+    ? Math.round(
+      layout.gap + rows * (layout.cardH + layout.gap) + noteLines.length * lineHeight(12 * u) + layout.gap,
+    )
     : 0;
-  const showNote = showCards && textWidth(NOTE, scale) + 2 * layout.gap <= frame.width;
-  const stripH = cardsH + (showNote ? 7 * scale + layout.gap : 0);
-  const picture = toCanvas(frame);
   const canvas: Canvas = {
     data: new Uint8ClampedArray(frame.width * (frame.height + stripH) * 4).fill(255),
     width: frame.width,
     height: frame.height + stripH,
   };
-  canvas.data.set(picture.data);
+  canvas.data.set(toCanvas(frame).data);
+  drawBoxes(canvas, frame, faces, u);
+  if (!showCards) return canvas;
   faces.forEach((face, i) => {
-    const { label, scores } = face.expression;
-    const color = LABEL_COLORS[label];
-    const x0 = Math.max(0, face.box.x);
-    const y0 = Math.max(0, face.box.y);
-    const box = {
-      x: x0,
-      y: y0,
-      width: Math.min(frame.width, face.box.x + face.box.width) - x0,
-      height: Math.min(frame.height, face.box.y + face.box.height) - y0,
-    };
-    strokeBox(canvas, box, color, 2 * scale);
-    const title = `${face.number} ${label} ${Math.round(100 * scores[label])}%`;
-    const titleW = textWidth(title, scale) + 4 * scale;
-    const titleX = Math.min(box.x, Math.max(0, frame.width - titleW));
-    const titleY = box.y >= line + 2 * scale
-      ? box.y - line - 2 * scale
-      : Math.min(box.y + box.height, frame.height - line - 2 * scale);
-    fillRect(canvas, titleX, titleY, titleW, line + 2 * scale, color);
-    drawText(canvas, title, titleX + 2 * scale, titleY + scale, textOn(color), scale);
-    if (!showCards) return;
     const cx = layout.gap + (i % layout.perRow) * (layout.cardW + layout.gap);
     const cy = frame.height + layout.gap + Math.floor(i / layout.perRow) * (layout.cardH + layout.gap);
     drawCard(canvas, face, cx, cy, layout);
   });
-  if (showNote) drawText(canvas, NOTE, layout.gap, frame.height + cardsH, [110, 110, 110], scale);
+  const noteY = frame.height + layout.gap + rows * (layout.cardH + layout.gap);
+  noteLines.forEach((line, k) =>
+    drawText(canvas, line, layout.gap, noteY + k * lineHeight(12 * u), MUTED, 12 * u)
+  );
   return canvas;
 }

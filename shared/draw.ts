@@ -1,3 +1,4 @@
+import { FONT_GLYPHS } from "./font_glyphs.ts";
 import type { Box, Frame } from "./preprocess.ts";
 
 /** An RGBA canvas in plain memory (ImageData-shaped), for annotating frames without a DOM. */
@@ -50,72 +51,203 @@ export function strokeBox(c: Canvas, box: Box, color: Rgb, thickness = 2) {
   fillRect(c, box.x + box.width - thickness, box.y, thickness, box.height, color);
 }
 
-// 5x7 glyphs, one row a hex digit pair (bit 4 = leftmost column).
-const GLYPHS: Record<string, string> = {
-  A: "0e11111f111111",
-  B: "1e11111e11111e",
-  C: "0e11101010110e",
-  D: "1c12111111121c",
-  E: "1f10101e10101f",
-  F: "1f10101e101010",
-  G: "0e11101711110f",
-  H: "1111111f111111",
-  I: "0e04040404040e",
-  J: "0702020202120c",
-  K: "11121418141211",
-  L: "1010101010101f",
-  M: "111b1515111111",
-  N: "11111915131111",
-  O: "0e11111111110e",
-  P: "1e11111e101010",
-  Q: "0e11111115120d",
-  R: "1e11111e141211",
-  S: "0f10100e01011e",
-  T: "1f040404040404",
-  U: "1111111111110e",
-  V: "11111111110a04",
-  W: "11111115151b11",
-  X: "11110a040a1111",
-  Y: "1111110a040404",
-  Z: "1f01020408101f",
-  "0": "0e11131519110e",
-  "1": "040c040404040e",
-  "2": "0e11010204081f",
-  "3": "1f02040201110e",
-  "4": "02060a121f0202",
-  "5": "1f101e0101110e",
-  "6": "0608101e11110e",
-  "7": "1f010204080808",
-  "8": "0e11110e11110e",
-  "9": "0e11110f01020c",
-  "%": "18190204081303",
-  ".": "00000000000c0c",
-  ",": "000000000c0408",
-  ":": "000c0c000c0c00",
-  "-": "0000001f000000",
-  "#": "0a0a1f0a1f0a0a",
-  "(": "02040808080402",
-  ")": "08040202020408",
-  "/": "01010204081010",
-  " ": "00000000000000",
-};
+/** A weight of the picture font (DejaVu Sans, what the browser views show here as system-ui). */
+export type Weight = "regular" | "bold";
 
-/** Width in pixels of `text` drawn at `scale`. */
-export function textWidth(text: string, scale = 1): number {
-  return text.length * 6 * scale;
+/** One glyph drawn at one size: coverage 0..1, its size, and its top-left relative to the pen on the baseline. */
+interface GlyphBitmap {
+  alpha: Float32Array;
+  width: number;
+  height: number;
+  left: number;
+  top: number;
 }
 
-/** Draw text (upper-cased; unknown characters as blanks) with its top-left at (x, y). */
-export function drawText(c: Canvas, text: string, x: number, y: number, color: Rgb, scale = 1) {
-  [...text.toUpperCase()].forEach((ch, k) => {
-    const glyph = GLYPHS[ch] ?? GLYPHS[" "];
-    for (let row = 0; row < 7; row++) {
-      const bits = parseInt(glyph.slice(row * 2, row * 2 + 2), 16);
-      for (let col = 0; col < 5; col++) {
-        if (bits & (1 << (4 - col))) {
-          fillRect(c, x + (k * 6 + col) * scale, y + row * scale, scale, scale, color);
+const glyphCache = new Map<string, GlyphBitmap>();
+
+/** The glyph set of a weight and its scale (font units to pixels) at `size` px. */
+function fontAt(size: number, weight: Weight) {
+  const font = FONT_GLYPHS[weight];
+  return { font, scale: size / font.unitsPerEm };
+}
+
+/** Line segments of a glyph's outline (quadratic curves flattened) in pixels, the pen at the origin. */
+function outlineLines(path: string, scale: number): number[] {
+  const lines: number[] = [];
+  let [x, y, sx, sy] = [0, 0, 0, 0];
+  for (const [, op, args] of path.matchAll(/([MLQZ])([^MLQZ]*)/g)) {
+    const v = args.trim() ? args.trim().split(" ").map((n) => Number(n) * scale) : [];
+    if (op === "M") [x, y, sx, sy] = [v[0], v[1], v[0], v[1]];
+    else if (op === "L" || op === "Z") {
+      const [nx, ny] = op === "L" ? v : [sx, sy];
+      lines.push(x, y, nx, ny);
+      [x, y] = [nx, ny];
+    } else {
+      const [cx, cy, nx, ny] = v;
+      const steps = Math.min(
+        16,
+        Math.max(2, Math.ceil(Math.sqrt(Math.hypot(cx - x, cy - y) + Math.hypot(nx - cx, ny - cy)))),
+      );
+      let [px, py] = [x, y];
+      for (let k = 1; k <= steps; k++) {
+        const t = k / steps;
+        const qx = (1 - t) * (1 - t) * x + 2 * (1 - t) * t * cx + t * t * nx;
+        const qy = (1 - t) * (1 - t) * y + 2 * (1 - t) * t * cy + t * t * ny;
+        lines.push(px, py, qx, qy);
+        [px, py] = [qx, qy];
+      }
+      [x, y] = [nx, ny];
+    }
+  }
+  return lines;
+}
+
+/**
+ * Add one edge's signed area to `acc` (a `w`-wide accumulation buffer): after a running sum along the
+ * buffer each pixel holds its coverage. The exact-area scheme of font-rs (Raph Levien), anti-aliased.
+ */
+function accumulate(acc: Float32Array, w: number, h: number, ax: number, ay: number, bx: number, by: number) {
+  if (Math.abs(ay - by) < 1e-6) return;
+  const [dir, x0, y0, x1, y1] = ay < by ? [1, ax, ay, bx, by] : [-1, bx, by, ax, ay];
+  const dxdy = (x1 - x0) / (y1 - y0);
+  let x = y0 < 0 ? x0 - y0 * dxdy : x0;
+  for (let y = Math.max(0, Math.floor(y0)); y < Math.min(h, Math.ceil(y1)); y++) {
+    const row = y * w;
+    const dy = Math.min(y + 1, y1) - Math.max(y, y0);
+    const xnext = x + dxdy * dy;
+    const d = dy * dir;
+    const [lo, hi] = x < xnext ? [x, xnext] : [xnext, x];
+    const lof = Math.floor(lo);
+    const hic = Math.ceil(hi);
+    if (hic <= lof + 1) {
+      const xmf = 0.5 * (x + xnext) - lof;
+      acc[row + lof] += d - d * xmf;
+      acc[row + lof + 1] += d * xmf;
+    } else {
+      const s = 1 / (hi - lo);
+      const lofrac = lo - lof;
+      const a0 = 0.5 * s * (1 - lofrac) * (1 - lofrac);
+      const hifrac = hi - hic + 1;
+      const am = 0.5 * s * hifrac * hifrac;
+      acc[row + lof] += d * a0;
+      if (hic === lof + 2) acc[row + lof + 1] += d * (1 - a0 - am);
+      else {
+        const a1 = s * (1.5 - lofrac);
+        acc[row + lof + 1] += d * (a1 - a0);
+        for (let xi = lof + 2; xi < hic - 1; xi++) acc[row + xi] += d * s;
+        const a2 = a1 + (hic - lof - 3) * s;
+        acc[row + hic - 1] += d * (1 - a2 - am);
+      }
+      acc[row + hic] += d * am;
+    }
+    x = xnext;
+  }
+}
+
+/** A glyph's coverage at `size` px (cached). */
+function glyphBitmap(ch: string, size: number, weight: Weight): GlyphBitmap | null {
+  const key = `${weight} ${size} ${ch}`;
+  const cached = glyphCache.get(key);
+  if (cached) return cached;
+  const { font, scale } = fontAt(size, weight);
+  const path = font.glyphs[ch]?.[1];
+  if (!path) return null;
+  const lines = outlineLines(path, scale);
+  let [minX, minY, maxX, maxY] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (let i = 0; i < lines.length; i += 2) {
+    minX = Math.min(minX, lines[i]);
+    maxX = Math.max(maxX, lines[i]);
+    minY = Math.min(minY, lines[i + 1]);
+    maxY = Math.max(maxY, lines[i + 1]);
+  }
+  const left = Math.floor(minX);
+  const top = Math.floor(minY);
+  const width = Math.ceil(maxX) - left + 2;
+  const height = Math.ceil(maxY) - top + 1;
+  const acc = new Float32Array(width * height + 4);
+  for (let i = 0; i < lines.length; i += 4) {
+    accumulate(
+      acc,
+      width,
+      height,
+      lines[i] - left,
+      lines[i + 1] - top,
+      lines[i + 2] - left,
+      lines[i + 3] - top,
+    );
+  }
+  const alpha = new Float32Array(width * height);
+  let sum = 0;
+  for (let i = 0; i < alpha.length; i++) {
+    sum += acc[i];
+    alpha[i] = Math.min(1, Math.abs(sum));
+  }
+  const bitmap = { alpha, width, height, left, top };
+  glyphCache.set(key, bitmap);
+  return bitmap;
+}
+
+/** Width in pixels of `text` at `size` px (characters the font lacks count as a space). */
+export function textWidth(text: string, size = 12, weight: Weight = "regular"): number {
+  const { font, scale } = fontAt(size, weight);
+  const space = font.glyphs[" "][0];
+  return [...text].reduce((w, ch) => w + (font.glyphs[ch]?.[0] ?? space) * scale, 0);
+}
+
+/** Height in pixels of a line of text at `size` px (ascender to descender). */
+export function lineHeight(size = 12, weight: Weight = "regular"): number {
+  const { font, scale } = fontAt(size, weight);
+  return (font.ascender - font.descender) * scale;
+}
+
+/**
+ * Draw text at `size` px, anti-aliased, with the top of its line (the font's ascender) at `y` and its
+ * start at `x`; characters the font lacks are left blank.
+ */
+export function drawText(
+  c: Canvas,
+  text: string,
+  x: number,
+  y: number,
+  color: Rgb,
+  size = 12,
+  weight: Weight = "regular",
+) {
+  const { font, scale } = fontAt(size, weight);
+  const baseline = Math.round(y + font.ascender * scale);
+  let pen = x;
+  for (const ch of text) {
+    const glyph = glyphBitmap(ch, size, weight);
+    if (glyph) {
+      const gx = Math.round(pen) + glyph.left;
+      const gy = baseline + glyph.top;
+      for (let row = 0; row < glyph.height; row++) {
+        const cy = gy + row;
+        if (cy < 0 || cy >= c.height) continue;
+        for (let col = 0; col < glyph.width; col++) {
+          const cx = gx + col;
+          const a = glyph.alpha[row * glyph.width + col];
+          if (a <= 0 || cx < 0 || cx >= c.width) continue;
+          const o = (cy * c.width + cx) * 4;
+          c.data[o] += (color[0] - c.data[o]) * a;
+          c.data[o + 1] += (color[1] - c.data[o + 1]) * a;
+          c.data[o + 2] += (color[2] - c.data[o + 2]) * a;
+          c.data[o + 3] = 255;
         }
       }
     }
-  });
+    pen += (font.glyphs[ch]?.[0] ?? font.glyphs[" "][0]) * scale;
+  }
+}
+
+/** Text broken into lines at spaces, each at most `width` px at `size` px. */
+export function wrap(text: string, width: number, size: number): string[] {
+  const lines: string[] = [];
+  for (const word of text.split(" ")) {
+    const last = lines.at(-1);
+    if (last !== undefined && textWidth(`${last} ${word}`, size) <= width) {
+      lines[lines.length - 1] = `${last} ${word}`;
+    } else lines.push(word);
+  }
+  return lines;
 }

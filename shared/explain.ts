@@ -1,4 +1,4 @@
-import { type Canvas, drawText, fillRect } from "./draw.ts";
+import { type Canvas, drawText, fillRect, lineHeight, type Rgb, textWidth, wrap } from "./draw.ts";
 import { type Label, LABELS } from "./labels.ts";
 import { LABEL_COLORS } from "./palette.ts";
 import { argmax } from "./metrics.ts";
@@ -129,8 +129,11 @@ export async function explainFace(
   return { classIndex, label: LABELS[classIndex], probs, face, size, featureMaps, gradCam };
 }
 
-/** The picture's background grey (also between and after the maps of a grid). */
-const BACKGROUND = 18;
+/** The picture's background (also between and after the maps of a grid): white, as the other views. */
+const BACKGROUND = 255;
+const INK: Rgb = [34, 34, 34];
+const MUTED: Rgb = [102, 102, 102];
+const TRACK: Rgb = [232, 232, 232];
 
 /** Jet-like colour for v in [0,1]. */
 function heat(v: number): [number, number, number] {
@@ -138,13 +141,19 @@ function heat(v: number): [number, number, number] {
   return [f(3), f(2), f(1)];
 }
 
-/** One picture: the face, the Grad-CAM overlay, class bars with values, then every block's feature maps,
- * laid out to fill the picture's width at a size that reads at 1:1. */
+/**
+ * One picture in the views' light look and type: the face the model saw and its Grad-CAM overlay, the
+ * class bars as the cards draw them, then every block's feature maps (dark is quiet, light is active),
+ * laid out to fill the picture's width at a size that reads at 1:1.
+ */
 export function renderExplanation(e: Explanation, scale = 4): Canvas {
   const panel = e.size * scale;
-  const pad = 12;
-  const width = 2 * panel + 3 * pad + 230;
+  const pad = 16;
+  const barsW = 260;
+  const width = 2 * panel + 4 * pad + barsW;
   const inner = width - 2 * pad;
+  const captionH = Math.ceil(lineHeight(12)) + 6;
+  const headH = Math.ceil(lineHeight(13, "bold")) + 6;
   // Each map at about 64 px (at most 8x its size), as many per row as fit.
   const layouts = e.featureMaps.map((m) => {
     const s = Math.max(1, Math.min(8, Math.floor(64 / m.width)));
@@ -153,7 +162,8 @@ export function renderExplanation(e: Explanation, scale = 4): Canvas {
     const rows = Math.ceil(m.shown / columns);
     return { m, s, cell, columns, height: rows * (m.height + 1) * s - s };
   });
-  const height = pad + panel + 24 + layouts.reduce((a, l) => a + 14 + l.height + pad, 0);
+  const top = pad + panel + captionH + pad;
+  const height = top + layouts.reduce((a, l) => a + headH + l.height + pad, 0);
   const canvas: Canvas = { data: new Uint8ClampedArray(width * height * 4), width, height };
   fillRect(canvas, 0, 0, width, height, [BACKGROUND, BACKGROUND, BACKGROUND]);
   for (let y = 0; y < panel; y++) {
@@ -165,25 +175,34 @@ export function renderExplanation(e: Explanation, scale = 4): Canvas {
       fillRect(canvas, 2 * pad + panel + x, pad + y, 1, 1, [(g + r) >> 1, (g + gg) >> 1, (g + b) >> 1]);
     }
   }
-  drawText(canvas, "input", pad, pad + panel + 6, [220, 220, 220]);
-  drawText(canvas, `grad-cam: ${e.label}`, 2 * pad + panel, pad + panel + 6, [220, 220, 220]);
+  drawText(canvas, `What the model sees (${e.size}x${e.size})`, pad, pad + panel + 4, MUTED, 12);
+  drawText(canvas, `Where it looks for ${e.label}`, 2 * pad + panel, pad + panel + 4, MUTED, 12);
+  // The class bars, as the cards show them.
   const barsX = 3 * pad + 2 * panel;
+  const title = `${e.label} ${Math.round(100 * e.probs[e.classIndex])}%`;
+  fillRect(canvas, barsX, pad, 6, lineHeight(14, "bold"), LABEL_COLORS[e.label]);
+  drawText(canvas, title, barsX + 12, pad, INK, 14, "bold");
+  const rowH = 19;
+  const trackX = barsX + 80;
+  const trackW = barsW - 80 - 42;
   LABELS.forEach((name, i) => {
-    const y = pad + i * 14;
-    drawText(canvas, name, barsX, y, name === e.label ? [255, 255, 255] : [190, 190, 190]);
-    fillRect(canvas, barsX + 66, y, 110, 7, [60, 60, 60]);
-    fillRect(canvas, barsX + 66, y, Math.max(1, 110 * e.probs[i]), 7, LABEL_COLORS[name]);
-    drawText(canvas, `${Math.round(100 * e.probs[i])}%`, barsX + 182, y, [220, 220, 220]);
+    const y = pad + lineHeight(14, "bold") + 8 + i * rowH;
+    const textY = y + (rowH - lineHeight(12)) / 2;
+    drawText(canvas, name, barsX, textY, INK, 12, name === e.label ? "bold" : "regular");
+    fillRect(canvas, trackX, y + (rowH - 8) / 2, trackW, 8, TRACK);
+    fillRect(canvas, trackX, y + (rowH - 8) / 2, Math.max(1, trackW * e.probs[i]), 8, LABEL_COLORS[name]);
+    const value = `${Math.round(100 * e.probs[i])}%`;
+    drawText(canvas, value, barsX + barsW - textWidth(value, 12), textY, INK, 12);
   });
-  drawText(canvas, "estimates, not feelings", barsX, pad + 7 * 14 + 6, [140, 140, 140]);
-  let y = pad + panel + 24;
+  const noteY = pad + lineHeight(14, "bold") + 8 + LABELS.length * rowH + 6;
+  wrap("Expression estimates from the pixels of a face, not a reading of feelings.", barsW, 12).forEach(
+    (line, k) => drawText(canvas, line, barsX, noteY + k * lineHeight(12), MUTED, 12),
+  );
+  let y = top;
   for (const { m, s, cell, columns, height: gridH } of layouts) {
-    drawText(canvas, `${m.layer} ${m.width}x${m.height}x${m.channels} (top ${m.shown})`, pad, y, [
-      220,
-      220,
-      220,
-    ]);
-    y += 14;
+    const head = `${m.layer}: ${m.width}x${m.height}, ${m.channels} channels (the ${m.shown} most active)`;
+    drawText(canvas, head, pad, y, INK, 13, "bold");
+    y += headH;
     for (let n = 0; n < m.shown; n++) {
       const sx = (n % m.columns) * (m.width + 1);
       const sy = Math.floor(n / m.columns) * (m.height + 1);

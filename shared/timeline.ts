@@ -162,12 +162,12 @@ export function timelinePlan(rows: TimelineRow[], durationS: number, width = 900
   return plan;
 }
 
-/** The timeline chart (see timelinePlan) as pixels, text in the built-in pixel font. */
+/** The timeline chart (see timelinePlan) as pixels, its text set as the page sets it. */
 export function timelineChart(rows: TimelineRow[], durationS: number, width = 900): Canvas {
   const plan = timelinePlan(rows, durationS, width);
   const { height } = plan;
   const canvas: Canvas = { data: new Uint8ClampedArray(width * height * 4).fill(255), width, height };
   for (const r of plan.rects) fillRect(canvas, r.x, r.y, r.w, r.h, r.color);
-  for (const t of plan.texts) drawText(canvas, t.text, t.x, t.y, plan.ink, 1);
+  for (const t of plan.texts) drawText(canvas, t.text, t.x, t.y, plan.ink, 1.6 * plan.textPx);
   return canvas;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { initDenoTf } from "../runtime/deno_tf.ts";
-import { drawText } from "../shared/draw.ts";
+import { drawText, textWidth } from "../shared/draw.ts";
 import { classActivation, explainFace, renderExplanation } from "../shared/explain.ts";
 import { loadModel } from "../shared/model.ts";
 import { tf } from "../shared/tf.ts";
@@ -71,12 +71,23 @@ Deno.test("explain CLI: --help, required --out, unknown class", async () => {
   assert.equal(r.stderr.trim(), "explain: unknown option --bogus; see --help");
 });
 
-Deno.test("the pixel font draws the punctuation the pictures use", () => {
-  for (const ch of [",", "%", ".", ":", "-", "(", ")", "/"]) {
-    const canvas = { data: new Uint8ClampedArray(8 * 8 * 4), width: 8, height: 8 };
-    drawText(canvas, ch, 0, 0, [255, 255, 255]);
-    assert.ok(canvas.data.some((v) => v > 0), `'${ch}' draws nothing`);
+Deno.test("the pictures' font: every character they use, anti-aliased, lower case kept, widths proportional", () => {
+  for (const ch of "Face 1: happiness 80% · (top 32) 24x24x32, -0.5 s/") {
+    const canvas = { data: new Uint8ClampedArray(40 * 40 * 4).fill(255), width: 40, height: 40 };
+    drawText(canvas, ch, 4, 4, [0, 0, 0], 24);
+    const ink = canvas.data.filter((v, i) => i % 4 === 0 && v < 255);
+    assert.equal(ink.length > 0, ch !== " ", `'${ch}'`);
+    if (ch === "a") assert.ok(ink.some((v) => v > 0 && v < 255), "edges are anti-aliased");
   }
+  const shape = (text: string) => {
+    const canvas = { data: new Uint8ClampedArray(40 * 40 * 4).fill(255), width: 40, height: 40 };
+    drawText(canvas, text, 4, 4, [0, 0, 0], 24);
+    return canvas.data.join();
+  };
+  assert.notEqual(shape("a"), shape("A"));
+  assert.ok(textWidth("i", 20) < textWidth("m", 20));
+  assert.equal(textWidth("mm", 20), 2 * textWidth("m", 20));
+  assert.ok(Math.abs(textWidth("happiness", 24) - 2 * textWidth("happiness", 12)) < 1e-9);
 });
 
 Deno.test("explain CLI: a photo without a face says so and what --crop is for", async () => {
