@@ -2,10 +2,11 @@
 import { parseArgs } from "node:util";
 import { basename, extname, join } from "node:path";
 import { annotate } from "../shared/annotate.ts";
-import { decodeImage } from "../shared/decode.ts";
+import { decodeImage, DEFAULT_MAX_PIXELS } from "../shared/decode.ts";
 import type { AnalysisResult, FaceResult } from "../shared/analyzer.ts";
 import { count } from "../shared/labels.ts";
 import { loadModel } from "../shared/model.ts";
+import { type Box, type Frame, shrinkRgb } from "../shared/preprocess.ts";
 import { numberFaces } from "../shared/result_view.ts";
 import { createDenoAnalyzer, loadDetector } from "../runtime/deno_analyzer.ts";
 import { initDenoTf } from "../runtime/deno_tf.ts";
@@ -66,6 +67,33 @@ function listImages(target: string): string[] {
   ).sort();
   if (!files.length) throw new UsageError(`no images in ${target}`);
   return files;
+}
+
+/** The largest image decoded at all (1.6 GB of RGBA); larger ones are refused before decoding. */
+const DECODE_PIXELS = 400_000_000;
+/** Images over this many pixels (what the API takes) are scaled down to it before they are analysed. */
+const ANALYSE_PIXELS = DEFAULT_MAX_PIXELS;
+
+/** "10000x7120". */
+function size(frame: Frame): string {
+  return `${frame.width}x${frame.height}`;
+}
+
+/** The frame scaled down (by averaging) to at most `maxPixels`, and the scale applied (1: unchanged). */
+function fitPixels(frame: Frame, maxPixels: number): { frame: Frame; scale: number } {
+  if (frame.width * frame.height <= maxPixels) return { frame, scale: 1 };
+  const ratio = Math.sqrt(maxPixels / (frame.width * frame.height));
+  const side = Math.floor(Math.max(frame.width, frame.height) * ratio);
+  const rgb = shrinkRgb(frame, side);
+  return {
+    frame: { data: Uint8ClampedArray.from(rgb.data), width: rgb.width, height: rgb.height, channels: 3 },
+    scale: rgb.width / frame.width,
+  };
+}
+
+/** A box multiplied by `factor`. */
+function scaleBox(box: Box, factor: number): Box {
+  return { x: box.x * factor, y: box.y * factor, width: box.width * factor, height: box.height * factor };
 }
 
 /** A result with its faces numbered left to right, as the pictures and the other views number them. */
@@ -138,10 +166,24 @@ async function main(args: string[]): Promise<number> {
   let failures = 0;
   for (const path of images) {
     try {
-      const frame = await decodeImage(await Deno.readFile(path));
+      const original = await decodeImage(await Deno.readFile(path), { maxPixels: DECODE_PIXELS });
+      const { frame, scale } = fitPixels(original, ANALYSE_PIXELS);
+      if (scale < 1) {
+        console.error(
+          `${path}: ${size(original)} is over ${ANALYSE_PIXELS.toLocaleString("en-US")} pixels; ` +
+            `analysed at ${size(frame)} (boxes are given in the original's pixels)`,
+        );
+      }
       const analysed = await analyzer.analyze(frame);
       const result = { ...analysed, faces: numberFaces(analysed.faces) };
-      console.log(values.json ? JSON.stringify({ path, ...result }) : tableRow(path, result));
+      // Boxes and size in the original's pixels.
+      const reported = {
+        ...result,
+        width: original.width,
+        height: original.height,
+        faces: result.faces.map((f) => ({ ...f, box: scaleBox(f.box, 1 / scale) })),
+      };
+      console.log(values.json ? JSON.stringify({ path, ...reported }) : tableRow(path, reported));
       if (values.annotate) {
         const out = many ? join(values.annotate, `${basename(path, extname(path))}.png`) : values.annotate;
         await writePng(out, annotate(frame, result));

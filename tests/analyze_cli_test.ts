@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import decodePng from "@jsquash/png/decode.js";
+import { FACES_JPG, hasFfmpeg } from "./extension_helpers.ts";
 import { HAS_MEDIA, MEDIA, runCli } from "./helpers.ts";
 
 Deno.test("analyze --help, missing input and bad values give clear messages", async () => {
@@ -85,5 +86,34 @@ Deno.test({
     }));
     assert.deepEqual(rows.map((row) => row.n), [1, 2]);
     assert.ok(rows[0].x < rows[1].x, r.stdout);
+  },
+});
+
+Deno.test({
+  name: "analyze scales a photo over 40 megapixels down to analyse it, and gives boxes in its own pixels",
+  ignore: !hasFfmpeg(),
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const big = `${dir}/big.jpg`;
+    const made = await new Deno.Command("ffmpeg", {
+      args: ["-v", "error", "-y", "-i", FACES_JPG, "-vf", "scale=10000:6667", "-q:v", "5", big],
+    }).output();
+    assert.equal(made.code, 0, new TextDecoder().decode(made.stderr));
+    const r = await runCli("cli/analyze.ts", [big, "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /10000x6667 is over 40,000,000 pixels; analysed at \d+x\d+ \(boxes are given in the original's pixels\)/,
+    );
+    const result = JSON.parse(r.stdout);
+    assert.deepEqual([result.width, result.height], [10000, 6667]);
+    // The same three faces as at 1920x1280, at 10000/1920 the size.
+    const small = JSON.parse((await runCli("cli/analyze.ts", [FACES_JPG, "--json"])).stdout);
+    assert.equal(result.faces.length, small.faces.length);
+    result.faces.forEach((f: { box: { x: number } }, i: number) => {
+      const expected = small.faces[i].box.x * 10000 / 1920;
+      assert.ok(Math.abs(f.box.x - expected) < 0.03 * 10000, `face ${i + 1} at ${f.box.x}, not ${expected}`);
+    });
+    await Deno.remove(dir, { recursive: true });
   },
 });
