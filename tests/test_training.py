@@ -17,7 +17,8 @@ import export_tfjs  # noqa: E402
 import import_tfjs  # noqa: E402
 import train  # noqa: E402
 from augment import augment, gaussian_blur, jpeg, resample, robustness, uneven_light  # noqa: E402
-from data import CLASSES, VOTE_COLUMNS, class_index, load_ferplus, load_image_folder, load_lfw, load_teacher_probs, soft_targets  # noqa: E402
+from data import CLASSES, VOTE_COLUMNS, class_index, level_eyes, load_eye_rolls, load_ferplus, load_image_folder, load_lfw, load_teacher_probs, soft_targets  # noqa: E402
+from dense_net import FACE_API_MODEL, DenseFaceNet, load_faceapi  # noqa: E402
 from model import MienNet  # noqa: E402
 
 FERPLUS = ROOT.parent / "shared/datasets/ferplus"
@@ -312,6 +313,70 @@ class TrainExportTests(unittest.TestCase):
         direct = torch.softmax(export_tfjs.logits_of(model, images), 1)
         self.assertLess(float((graph - direct).abs().max()), 1e-5)
         self.assertEqual(len(features), 1 + len(model.blocks))
+
+
+class AlignmentAndDenseTests(unittest.TestCase):
+    def test_eye_rolls_read_the_keypoints_csv(self):
+        with tempfile.TemporaryDirectory() as d:
+            csv_path = Path(d) / "lfw.csv"
+            csv_path.write_text(
+                "path,score,right_eye_x,right_eye_y,left_eye_x,left_eye_y\n"
+                "a.jpg,0.9,10,20,30,40\nb.jpg,,,,,\nc.jpg,0.8,10,20,30,20\n"
+            )
+            rolls = load_eye_rolls(csv_path, ["c.jpg", "a.jpg", "b.jpg"])
+            np.testing.assert_allclose(rolls, [0.0, np.pi / 4, 0.0], atol=1e-6)
+            with self.assertRaisesRegex(ValueError, "no row for 1 images"):
+                load_eye_rolls(csv_path, ["d.jpg"])
+
+    def test_level_eyes_turns_a_tilted_bar_level(self):
+        size, angle = 48, np.deg2rad(25)
+        yy, xx = np.mgrid[0:size, 0:size] + 0.5 - size / 2
+        across = -xx * np.sin(angle) + yy * np.cos(angle)
+        bar = np.where(np.abs(across) < 3, 230, 20).astype(np.uint8)[None]
+        level = level_eyes(bar, np.array([angle], dtype=np.float32))[0]
+        self.assertEqual(level.shape, (size, size))
+        self.assertGreater(level[size // 2].mean(), 180)
+        self.assertLess(bar[0, size // 2].mean(), 120)
+        np.testing.assert_array_equal(level_eyes(bar, np.zeros(1, np.float32)), bar)
+
+    @unittest.skipUnless(Path(f"{FACE_API_MODEL}.bin").is_file(), "face-api.js's model is not installed (npm ci)")
+    def test_dense_net_takes_face_api_weights_and_exports_exactly(self):
+        torch.manual_seed(0)
+        net = load_faceapi(DenseFaceNet()).eval()
+        images = export_tfjs.fixture_inputs(size=112)
+        g, features = export_tfjs.build_graph(net, np.zeros(7, dtype=np.float32), 112)
+        graph = export_tfjs.run_graph(g.nodes, dict(g.weights), images)
+        direct = torch.softmax(export_tfjs.logits_of(net, images), 1)
+        self.assertLess(float((graph - direct).abs().max()), 1e-5)
+        self.assertEqual(len(features), 4)
+        # face-api's classifier, rows put in our order: a face-api "happy" row is our happiness (index 3).
+        raw = torch.from_numpy(__import__("dense_net").read_tfjs_weights(FACE_API_MODEL)["fc/bias"])
+        self.assertAlmostEqual(float(net.fc.bias[3]), float(raw[1]), places=6)
+        self.assertAlmostEqual(float(net.fc.bias[6]), float(raw[0]), places=6)
+
+    def test_dense_and_aligned_smoke_run(self):
+        with tempfile.TemporaryDirectory() as d:
+            write_ferplus(f"{d}/ferplus")
+            write_lfw(f"{d}/lfw")
+            for name, root in (("ferplus", f"{d}/ferplus"), ("lfw", f"{d}/lfw")):
+                rows = [line.split(",")[2 if name == "ferplus" else 0] for line in (Path(root) / "labels.csv").read_text().splitlines()[1:]]
+                Path(f"{d}/kp").mkdir(exist_ok=True)
+                (Path(d) / "kp" / f"{name}.csv").write_text(
+                    "path,score,right_eye_x,right_eye_y,left_eye_x,left_eye_y\n" + "".join(f"{r},0.9,10,20,30,22\n" for r in rows if r)
+                )
+            args = ["--ferplus", f"{d}/ferplus", "--lfw", f"{d}/lfw", "--arch", "dense", "--size", "32", "--align", f"{d}/kp"]
+            args += ["--out", f"{d}/run", "--batch", "16", "--epochs", "1", "--limit", "1000"]
+            self.assertEqual(train.main(args), 0)
+            ckpt = torch.load(Path(d) / "run/best.pt", weights_only=False)
+            self.assertEqual(ckpt["config"]["arch"], "dense")
+            self.assertEqual(ckpt["config"]["size"], 32)
+            self.assertTrue(ckpt["config"]["align"])
+            out = Path(d) / "model"
+            export = [f"{d}/run/best.pt", "--out", str(out), "--fixtures", f"{d}/parity.json", "--balance", "none", "--name", "mien-fer-large"]
+            self.assertEqual(export_tfjs.main(export), 0)
+            meta = json.loads((out / "model.json").read_text())["userDefinedMetadata"]
+            self.assertEqual((meta["name"], meta["inputSize"], meta["align"]), ("mien-fer-large", 32, True))
+            self.assertEqual(len(json.loads(Path(f"{d}/parity.json").read_text())["inputs"][0]), 32 * 32)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 import csv
 import hashlib
+import math
 import os
 from pathlib import Path
 
@@ -61,8 +62,8 @@ def _cache_path(cache_dir, key):
     return Path(cache_dir) / f"{digest}.npz"
 
 
-def load_ferplus(root, split, include_excluded=False, cache_dir=None, limit=None):
-    """Load a FER+ split: uint8 images [N,48,48], soft targets [N,7], labels [N] (-1 = none), paths."""
+def load_ferplus(root, split, include_excluded=False, cache_dir=None, limit=None, size=SIZE):
+    """Load a FER+ split: uint8 images [N,size,size], soft targets [N,7], labels [N] (-1 = none), paths."""
     root = Path(root)
     labels_csv = root / "labels.csv"
     if not labels_csv.is_file():
@@ -71,7 +72,7 @@ def load_ferplus(root, split, include_excluded=False, cache_dir=None, limit=None
         raise ValueError(f"unknown split {split!r}; use one of {sorted(SPLITS)}")
     cache = None
     if cache_dir and limit is None:
-        key = f"{root.resolve()}|{split}|{include_excluded}|{os.path.getmtime(labels_csv)}"
+        key = f"{root.resolve()}|{split}|{include_excluded}|{os.path.getmtime(labels_csv)}" + (f"|{size}" if size != SIZE else "")
         cache = _cache_path(cache_dir, key)
         if cache.is_file():
             data = np.load(cache, allow_pickle=False)
@@ -88,7 +89,7 @@ def load_ferplus(root, split, include_excluded=False, cache_dir=None, limit=None
             image_path = root / row["path"]
             if not image_path.is_file():
                 continue
-            images.append(load_gray(image_path))
+            images.append(load_gray(image_path, size))
             targets.append(votes)
             labels.append(label)
             paths.append(row["path"])
@@ -108,7 +109,7 @@ def load_ferplus(root, split, include_excluded=False, cache_dir=None, limit=None
     return result
 
 
-def load_image_folder(root, limit=None):
+def load_image_folder(root, limit=None, size=SIZE):
     """Load `<root>/<class>/*` images with hard one-hot targets; unknown class folders are an error."""
     root = Path(root)
     if not root.is_dir():
@@ -121,7 +122,7 @@ def load_image_folder(root, limit=None):
         for path in sorted(folder.iterdir()):
             if path.suffix.lower() not in IMAGE_EXTENSIONS:
                 continue
-            images.append(load_gray(path))
+            images.append(load_gray(path, size))
             labels.append(index)
             paths.append(str(path.relative_to(root)))
             if limit and len(images) >= limit:
@@ -133,8 +134,8 @@ def load_image_folder(root, limit=None):
     return np.stack(images), targets, labels, paths
 
 
-def load_lfw(root, split, cache_dir=None, limit=None, smoothing=0.1):
-    """Load an lfw_expressions split: uint8 images [N,48,48], smoothed one-hot targets [N,7], labels, paths."""
+def load_lfw(root, split, cache_dir=None, limit=None, smoothing=0.1, size=SIZE):
+    """Load an lfw_expressions split: uint8 images [N,size,size], smoothed one-hot targets [N,7], labels, paths."""
     root = Path(root)
     labels_csv = root / "labels.csv"
     if not labels_csv.is_file():
@@ -143,7 +144,7 @@ def load_lfw(root, split, cache_dir=None, limit=None, smoothing=0.1):
         raise ValueError(f"unknown lfw_expressions split {split!r}; use train or valid")
     cache = None
     if cache_dir and limit is None:
-        cache = _cache_path(cache_dir, f"lfw|{root.resolve()}|{split}|{os.path.getmtime(labels_csv)}")
+        cache = _cache_path(cache_dir, f"lfw|{root.resolve()}|{split}|{os.path.getmtime(labels_csv)}" + (f"|{size}" if size != SIZE else ""))
     if cache and cache.is_file():
         data = np.load(cache, allow_pickle=False)
         images, labels, paths = data["images"], data["labels"], list(data["paths"])
@@ -153,7 +154,7 @@ def load_lfw(root, split, cache_dir=None, limit=None, smoothing=0.1):
             for row in csv.DictReader(handle):
                 if row["split"] != split:
                     continue
-                images.append(load_gray(root / row["path"]))
+                images.append(load_gray(root / row["path"], size))
                 labels.append(int(row["label_idx"]))
                 paths.append(row["path"])
                 if limit and len(images) >= limit:
@@ -183,3 +184,38 @@ def load_teacher_probs(csv_path, paths):
     if missing:
         raise ValueError(f"{csv_path} has no probabilities for {len(missing)} images (first: {missing[0]}); rerun deno task teachers")
     return np.array([table[p] for p in paths], dtype=np.float32)
+
+
+def load_eye_rolls(csv_path, paths):
+    """Each face's roll in radians from its eyes (keypoints.ts CSV; 0 where no eyes were found), in the order of `paths`."""
+    table = {}
+    with open(csv_path, newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["right_eye_x"]:
+                dx = float(row["left_eye_x"]) - float(row["right_eye_x"])
+                dy = float(row["left_eye_y"]) - float(row["right_eye_y"])
+                table[row["path"]] = math.atan2(dy, dx)
+            else:
+                table[row["path"]] = 0.0
+    missing = [p for p in paths if p not in table]
+    if missing:
+        raise ValueError(f"{csv_path} has no row for {len(missing)} images (first: {missing[0]}); rerun deno task keypoints")
+    return np.array([table[p] for p in paths], dtype=np.float32)
+
+
+def level_eyes(images, rolls, batch=1024):
+    """Turn each uint8 face [N,H,W] by its roll about the centre (bilinear, edges repeated): eyes level, as the product crops."""
+    import torch
+    import torch.nn.functional as F
+
+    out = np.empty_like(images)
+    for i in range(0, len(images), batch):
+        x = torch.from_numpy(images[i : i + batch]).float().unsqueeze(1)
+        a = torch.from_numpy(rolls[i : i + batch])
+        cos, sin = torch.cos(a), torch.sin(a)
+        zero = torch.zeros_like(a)
+        theta = torch.stack([torch.stack([cos, -sin, zero], 1), torch.stack([sin, cos, zero], 1)], 1)
+        grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+        y = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+        out[i : i + batch] = y.squeeze(1).round().clamp(0, 255).byte().numpy()
+    return out

@@ -1,4 +1,4 @@
-"""Export a trained MienNet checkpoint as a TensorFlow.js graph model, with parity fixtures."""
+"""Export a trained checkpoint (MienNet or DenseFaceNet) as a TensorFlow.js graph model, with parity fixtures."""
 
 import argparse
 import base64
@@ -10,8 +10,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from data import CLASSES, SIZE, load_ferplus
-from model import MienNet
+from data import CLASSES, SIZE, level_eyes, load_eye_rolls, load_ferplus
+from dense_net import DenseFaceNet, FirstConv
+from train import build_net
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -87,10 +88,49 @@ class GraphBuilder:
         return self.op(name, "FusedDepthwiseConv2dNative" if depthwise else "_FusedConv2D", [x, w, b], attr)
 
 
-def build_graph(model, logit_bias):
-    """Translate MienNet (eval mode, BN folded) into graph nodes; returns builder and feature node names."""
+def build_graph(model, logit_bias, size=SIZE):
+    """Translate a trained network (eval mode) into graph nodes; returns builder and feature node names."""
     g = GraphBuilder()
-    x = g.placeholder("input", [-1, SIZE, SIZE, 1])
+    x = g.placeholder("input", [-1, size, size, 1])
+    body = dense_body if isinstance(model, DenseFaceNet) else mien_body
+    x, features = body(g, model, x)
+    add_head(g, model, x, logit_bias)
+    return g, features
+
+
+def dense_body(g, model, x):
+    """DenseFaceNet's graph: grey minus face-api's mean RGB (broadcast to 3 channels), then the dense blocks."""
+    mean = g.const("input/mean_rgb", model.mean.view(-1).numpy())
+    x = g.op("input/rgb", "Sub", [x, mean], {"T": {"type": "DT_FLOAT"}})
+    features = []
+    for i, block in enumerate(model.blocks):
+        outs = []
+        for j, conv in enumerate(block.convs):
+            name = f"dense{i}/conv{j}"
+            inp = x if j == 0 else (outs[0] if j == 1 else add_relu(g, f"{name}/in", outs))
+            if isinstance(conv, FirstConv):
+                w, b = conv.conv.weight.detach().numpy(), conv.conv.bias.detach().numpy()
+                out = g.conv(name, inp, w, b, conv.stride, j == 0, False)
+            else:
+                dw = conv.dw.weight.detach().numpy()
+                out = g.conv(f"{name}/dw", inp, dw, np.zeros(dw.shape[0], np.float32), conv.stride, False, True)
+                out = g.conv(name, out, conv.pw.weight.detach().numpy(), conv.pw.bias.detach().numpy(), 1, j == 0, False)
+            outs.append(out)
+        x = add_relu(g, f"dense{i}/out", outs)
+        features.append(x)
+    return x, features
+
+
+def add_relu(g, name, inputs):
+    """ReLU of the sum of two or more nodes (a chain of AddV2)."""
+    total = inputs[0]
+    for k, other in enumerate(inputs[1:]):
+        total = g.op(f"{name}/add{k}", "AddV2", [total, other], {"T": {"type": "DT_FLOAT"}})
+    return g.op(f"{name}/relu", "Relu", [total], {"T": {"type": "DT_FLOAT"}})
+
+
+def mien_body(g, model, x):
+    """MienNet's graph (BatchNorm folded into the convolutions)."""
     w, b = fold_bn(model.stem.weight, model.stem_bn)
     x = g.conv("stem", x, w, b, model.stem_stride, True, False)
     features = [x]
@@ -104,6 +144,11 @@ def build_graph(model, logit_bias):
             x = g.op(f"block{i}/add", "AddV2", [x, inp], {"T": {"type": "DT_FLOAT"}})
             x = g.op(f"block{i}/relu", "Relu", [x], {"T": {"type": "DT_FLOAT"}})
         features.append(x)
+    return x, features
+
+
+def add_head(g, model, x, logit_bias):
+    """Global average pool, the linear classifier (with the class-balance bias) and softmax."""
     axes = g.const("pool/axes", [1, 2], np.int32)
     x = g.op("pool", "Mean", [x, axes], {"keep_dims": {"b": False}, "T": {"type": "DT_FLOAT"}})
     fw = g.const("logits/weights", model.fc.weight.detach().numpy().T)
@@ -121,7 +166,6 @@ def build_graph(model, logit_bias):
         },
     )
     g.op("probs", "Softmax", [x], {"T": {"type": "DT_FLOAT"}})
-    return g, features
 
 
 def same_pad(x, kernel, stride):
@@ -154,6 +198,8 @@ def run_graph(nodes, weights, images):
             values[name] = torch.relu(y) if relu else y
         elif op == "AddV2":
             values[name] = values[ins[0]] + values[ins[1]]
+        elif op == "Sub":
+            values[name] = values[ins[0]] - values[ins[1]].view(1, -1, 1, 1)
         elif op == "Relu":
             values[name] = torch.relu(values[ins[0]])
         elif op == "Mean":
@@ -194,7 +240,7 @@ def write_model(g, out_dir, metadata, dtype):
 
 @torch.no_grad()
 def logits_of(model, images, batch=512):
-    """Logits for uint8 [N,48,48] images."""
+    """Logits for uint8 [N,size,size] images."""
     out = []
     for i in range(0, len(images), batch):
         x = torch.from_numpy(images[i : i + batch]).float().div_(255).unsqueeze(1)
@@ -223,9 +269,18 @@ def choose_tau(table, min_recall):
     return max(table, key=lambda row: row[1] + row[2])
 
 
-def tune_balance(model, prior, ferplus, cache, min_recall):
+def valid_faces(model, ferplus, cache, keypoints):
+    """FER+ valid as the model takes it: at its input size, eyes levelled if it was trained so."""
+    size = model.config.get("size", SIZE)
+    vx, _, vy, paths = load_ferplus(ferplus, "valid", False, cache, size=size)
+    if model.config.get("align"):
+        vx = level_eyes(vx, load_eye_rolls(Path(keypoints) / "ferplus.csv", paths))
+    return vx, vy
+
+
+def tune_balance(model, prior, valid, min_recall):
     """Pick tau for logit adjustment (-tau*log prior) on valid: best accuracy with mean recall >= min_recall."""
-    vx, _, vy, _ = load_ferplus(ferplus, "valid", False, cache)
+    vx, vy = valid
     logits = logits_of(model, vx)
     table = []
     for tau in np.arange(0, 1.01, 0.05):
@@ -237,25 +292,25 @@ def tune_balance(model, prior, ferplus, cache, min_recall):
     return best
 
 
-def fixture_inputs(count=6, seed=1234):
-    """Synthetic 48x48 uint8 inputs (noise, gradients, blobs): no dataset images leave the project."""
+def fixture_inputs(count=6, seed=1234, size=SIZE):
+    """Synthetic size x size uint8 inputs (noise, gradients, blobs): no dataset images leave the project."""
     rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:SIZE, 0:SIZE] / (SIZE - 1)
+    yy, xx = np.mgrid[0:size, 0:size] / (size - 1)
     images = [
-        rng.integers(0, 256, (SIZE, SIZE)),
+        rng.integers(0, 256, (size, size)),
         255 * xx,
         255 * (0.5 + 0.5 * np.sin(6 * xx + 4 * yy)),
         255 * np.exp(-((xx - 0.5) ** 2 + (yy - 0.45) ** 2) / 0.08),
     ]
     while len(images) < count:
         coarse = rng.random((6, 6))
-        images.append(255 * np.kron(coarse, np.ones((8, 8))))
+        images.append(255 * np.kron(coarse, np.ones((size // 6 + 1, size // 6 + 1)))[:size, :size])
     return np.clip(np.stack(images[:count]), 0, 255).astype(np.uint8)
 
 
 def main(argv=None):
     """Load a checkpoint, optionally tune class balance on valid, write model.json + weights + fixtures."""
-    p = argparse.ArgumentParser(description="Export a MienNet checkpoint to a tfjs graph model.")
+    p = argparse.ArgumentParser(description="Export a trained checkpoint (MienNet or DenseFaceNet) to a tfjs graph model.")
     p.add_argument("checkpoint", help="best.pt written by train.py")
     p.add_argument("--out", default=str(PROJECT / "models/mien-fer"), help="output folder")
     p.add_argument("--dtype", choices=["float32", "float16"], default="float16", help="stored weight precision")
@@ -264,6 +319,8 @@ def main(argv=None):
     p.add_argument("--ferplus", default=str(PROJECT.parent / "shared/datasets/ferplus"))
     p.add_argument("--cache", default=str(PROJECT / "training/.cache"))
     p.add_argument("--version", default="1.0.0")
+    p.add_argument("--name", default="mien-fer", help="the model's name (mien-fer, mien-fer-large)")
+    p.add_argument("--keypoints", default=str(PROJECT / "training/.cache/keypoints"), help="deno task keypoints folder (aligned models)")
     p.add_argument(
         "--trained-on",
         default="FER+ (FER2013 images, crowd votes) and lfw_expressions (LFW news photos, one label each), "
@@ -275,17 +332,18 @@ def main(argv=None):
 
     ckpt = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
     config = ckpt["config"]
-    model = MienNet(
-        config["stem"], [tuple(s) for s in config["stages"]], config["num_classes"], stem_stride=config.get("stem_stride", 1)
-    )
+    model = build_net(config)
     model.load_state_dict(ckpt["model"])
+    model.config = config
     model.eval()
+    size = config.get("size", SIZE)
 
     balance = {"tau": 0.0}
     logit_bias = np.zeros(len(CLASSES), dtype=np.float32)
     if args.balance == "auto":
         prior = class_prior(args.ferplus, args.cache)
-        tau, acc, mcr = tune_balance(model, prior, args.ferplus, args.cache, args.min_recall)
+        valid = valid_faces(model, args.ferplus, args.cache, args.keypoints)
+        tau, acc, mcr = tune_balance(model, prior, valid, args.min_recall)
         balance = {"tau": tau, "valid_accuracy": acc, "valid_mean_recall": mcr, "prior": prior.tolist()}
         logit_bias = (-tau * prior.log()).numpy()
     elif args.balance != "none":
@@ -297,19 +355,21 @@ def main(argv=None):
         balance = {"tau": tau, "prior": prior.tolist()}
         logit_bias = (-tau * prior.log()).numpy()
 
-    g, features = build_graph(model, logit_bias)
+    g, features = build_graph(model, logit_bias, size)
     params = sum(p.numel() for p in model.parameters())
     metadata = {
-        "name": "mien-fer",
+        "name": args.name,
         "version": args.version,
         "labels": CLASSES,
-        "inputSize": SIZE,
+        "inputSize": size,
+        "align": bool(config.get("align")),
         "inputChannels": 1,
         "input": "input",
         "output": "probs",
         "logits": "logits",
         "features": features,
-        "preprocessing": "grayscale (BT.601 luma), resized to 48x48, scaled to [0,1]",
+        "preprocessing": f"grayscale (BT.601 luma), {'turned so the eyes are level, ' if config.get('align') else ''}"
+        f"resized to {size}x{size}, scaled to [0,1]",
         "parameters": params,
         "architecture": config,
         "balance": balance,
@@ -320,7 +380,7 @@ def main(argv=None):
     write_model(g, out, metadata, args.dtype)
 
     # Fixtures: PyTorch run over the graph exactly as stored (weights rounded to the stored dtype).
-    inputs = fixture_inputs()
+    inputs = fixture_inputs(size=size)
     stored = {n: (a.astype(np.float16).astype(np.float32) if a.dtype == np.float32 and args.dtype == "float16" else a) for n, a in g.weights}
     probs = run_graph(g.nodes, stored, inputs).numpy()
     exact = run_graph(g.nodes, dict(g.weights), inputs)

@@ -13,7 +13,8 @@ import torch
 import torch.nn.functional as F
 
 from augment import augment, robustness
-from data import CLASSES, load_ferplus, load_image_folder, load_lfw, load_teacher_probs
+from data import CLASSES, SIZE, level_eyes, load_eye_rolls, load_ferplus, load_image_folder, load_lfw, load_teacher_probs
+from dense_net import DenseFaceNet, load_faceapi
 from model import DEFAULT_STAGES, DEFAULT_STEM, DEFAULT_STEM_STRIDE, MienNet, count_macs
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -66,6 +67,11 @@ def parse_args(argv=None):
     p.add_argument("--stem", type=int, default=DEFAULT_STEM)
     p.add_argument("--stem-stride", type=int, choices=[1, 2], default=DEFAULT_STEM_STRIDE)
     p.add_argument("--stages", type=parse_stages, default=DEFAULT_STAGES, help="e.g. 32:1:1,64:2:3,128:2:4,256:2:2")
+    p.add_argument("--arch", choices=["mien", "dense"], default="mien", help="MienNet, or face-api.js's dense network (training/dense_net.py)")
+    p.add_argument("--faceapi-init", action="store_true", help="with --arch dense: start from face-api.js's expression weights")
+    p.add_argument("--size", type=int, default=SIZE, help="input size in pixels (faces are resampled to it)")
+    p.add_argument("--align", help="keypoints folder (deno task keypoints): turn every face so its eyes are level, as the product does")
+    p.add_argument("--rotate", type=float, default=15.0, help="random roll augmentation, +- degrees")
     p.add_argument("--no-excluded", action="store_true", help="skip FER+ no-majority images (used as soft targets by default)")
     p.add_argument("--teacher", nargs="+", help="best.pt file(s) of trained nets to distil from (ensemble mean)")
     p.add_argument("--init", help="start from this checkpoint's weights (same architecture) with a fresh schedule")
@@ -95,15 +101,24 @@ def load_data(args):
             x, t, y = x[order[cut:]], t[order[cut:]], y[order[cut:]]
         return (x, t, y, None), (vx, vt, vy)
     cache = None if args.limit else args.cache
-    x, t, y, paths = load_ferplus(args.ferplus, "train", not args.no_excluded, cache, args.limit)
-    vx, vt, vy, _ = load_ferplus(args.ferplus, "valid", False, cache, args.limit)
+    x, t, y, paths = load_ferplus(args.ferplus, "train", not args.no_excluded, cache, args.limit, args.size)
+    vx, vt, vy, vpaths = load_ferplus(args.ferplus, "valid", False, cache, args.limit, args.size)
+    x, vx = aligned(args, "ferplus", x, paths), aligned(args, "ferplus", vx, vpaths)
     soft = teacher_mix(args, "ferplus", paths)
     if args.lfw:
-        lx, lt, ly, lpaths = load_lfw(args.lfw, "train", cache, args.limit, args.lfw_smoothing)
+        lx, lt, ly, lpaths = load_lfw(args.lfw, "train", cache, args.limit, args.lfw_smoothing, args.size)
+        lx = aligned(args, "lfw", lx, lpaths)
         x, t, y = np.concatenate([x, lx]), np.concatenate([t, lt]), np.concatenate([y, ly])
         if soft is not None:
             soft = np.concatenate([soft, teacher_mix(args, "lfw", lpaths)])
     return (x, t, y, soft), (vx, vt, vy)
+
+
+def aligned(args, dataset, images, paths):
+    """The images turned to level eyes with --align (keypoints.ts's CSV for `dataset`), else as they are."""
+    if not args.align:
+        return images
+    return level_eyes(images, load_eye_rolls(Path(args.align) / f"{dataset}.csv", paths))
 
 
 def teacher_mix(args, dataset, paths):
@@ -120,8 +135,8 @@ def lfw_valid(args):
     """lfw_expressions valid split (images, labels), or None without --lfw."""
     if not args.lfw:
         return None
-    vx, _, vy, _ = load_lfw(args.lfw, "valid", None if args.limit else args.cache, args.limit)
-    return vx, vy
+    vx, _, vy, paths = load_lfw(args.lfw, "valid", None if args.limit else args.cache, args.limit, size=args.size)
+    return aligned(args, "lfw", vx, paths), vy
 
 
 # Classes whose lfw_expressions recall is tracked (the ones it has more than a dozen faces of besides
@@ -151,11 +166,17 @@ def predict(model, images, device="cpu", batch=512):
     return torch.cat(out).numpy()
 
 
+def build_net(config, dropout=0.0):
+    """An untrained network of a checkpoint's config (MienNet, or DenseFaceNet when config['arch'] is 'dense')."""
+    if config.get("arch") == "dense":
+        return DenseFaceNet(config["num_classes"], dropout, config["channels"])
+    return MienNet(config["stem"], [tuple(s) for s in config["stages"]], config["num_classes"], dropout, config.get("stem_stride", 1))
+
+
 def load_net(path, device):
-    """A MienNet from a best.pt/last.pt checkpoint, in eval mode."""
+    """A network from a best.pt/last.pt checkpoint, in eval mode."""
     ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    config = ckpt["config"]
-    net = MienNet(config["stem"], [tuple(s) for s in config["stages"]], config["num_classes"], stem_stride=config.get("stem_stride", 1))
+    net = build_net(ckpt["config"])
     net.load_state_dict(ckpt["model"] if "opt" not in ckpt else ckpt["ema"])
     return net.to(device).eval()
 
@@ -216,7 +237,16 @@ def main(argv=None):
         acc, mcr = accuracy(soft, y)
         print(f"teacher mix {args.teachers}: train agreement acc {acc:.4f} mcr {mcr:.4f}", flush=True)
 
-    model = MienNet(args.stem, args.stages, len(CLASSES), args.dropout, args.stem_stride).to(device, memory_format=torch.channels_last)
+    if args.arch == "dense":
+        model = DenseFaceNet(len(CLASSES), args.dropout)
+        if args.faceapi_init and not args.resume:
+            load_faceapi(model)
+            print("initialised from face-api.js's expression network", flush=True)
+    else:
+        model = MienNet(args.stem, args.stages, len(CLASSES), args.dropout, args.stem_stride)
+    model.config["size"] = args.size
+    model.config["align"] = bool(args.align)
+    model = model.to(device, memory_format=torch.channels_last)
     teachers = [load_net(path, device) for path in args.teacher or []]
     for path, teacher in zip(args.teacher or [], teachers):
         acc, mcr = accuracy(predict(teacher, vx, device), vy)
@@ -228,7 +258,7 @@ def main(argv=None):
             raise SystemExit(f"error: --init {args.init} does not match the architecture given: {e}") from None
         print(f"initialised from {args.init}", flush=True)
     params = sum(p.numel() for p in model.parameters())
-    print(f"model: {params} parameters, {count_macs(model) / 1e6:.1f}M multiply-adds", flush=True)
+    print(f"model: {params} parameters, {count_macs(model, args.size) / 1e6:.1f}M multiply-adds", flush=True)
     decay, no_decay = [], []
     for name, p in model.named_parameters():
         (no_decay if p.ndim <= 1 else decay).append(p)
@@ -275,7 +305,7 @@ def main(argv=None):
         epoch_start, total_loss, seen = time.time(), 0.0, 0
         for b in range(steps_per_epoch):
             idx = order[b * args.batch : (b + 1) * args.batch]
-            inputs = augment(xt[idx].float().div_(255).unsqueeze(1), gen)
+            inputs = augment(xt[idx].float().div_(255).unsqueeze(1), gen, rotate=args.rotate)
             if args.robust > 0:
                 inputs = robustness(inputs, gen, args.robust)
             inputs = inputs.to(device)
@@ -298,6 +328,9 @@ def main(argv=None):
             ema.update(model, step)
             total_loss += loss.item() * len(idx)
             seen += len(idx)
+            if (b + 1) % 100 == 0 and b + 1 < steps_per_epoch:
+                rate = seen / (time.time() - epoch_start)
+                print(f"  epoch {epoch + 1} batch {b + 1}/{steps_per_epoch} loss {total_loss / seen:.4f} {rate:.0f} img/s", flush=True)
         acc, mcr = accuracy(predict(ema.model, vx, device), vy)
         valid = {"acc": acc, "mcr": mcr}
         lfw_figures = None
