@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 /**
- * Result page for "Analyze facial expression": fetches the image through the extension (no tainted
+ * Result page for "Analyse facial expression": fetches the image through the extension (no tainted
  * canvas), shows boxes and per-class bars, and each face's feature maps and Grad-CAM on request.
  */
 import { faceCrop } from "../shared/analyzer.ts";
@@ -30,7 +30,7 @@ async function fetchImage(url: string): Promise<ImageData> {
   let res: Response;
   try {
     res = await fetch(url);
-  } catch (error) {
+  } catch {
     const origin = new URL(url).origin;
     if (origin.startsWith("http") && !(await browser.permissions.contains({ origins: [`${origin}/*`] }))) {
       const button = $<HTMLButtonElement>("grant");
@@ -40,10 +40,14 @@ async function fetchImage(url: string): Promise<ImageData> {
       };
       throw new Error(`Mien may not read images from ${origin}: allow it, then try again`);
     }
-    throw new Error(`could not fetch the image (${(error as Error).message})`);
+    throw new Error("Could not fetch the image: check that its page is still online, then try again");
   }
-  if (!res.ok) throw new Error(`the image's site answered ${res.status}`);
-  const bitmap = await createImageBitmap(await res.blob());
+  if (!res.ok) throw new Error(`The image's site answered ${res.status} (${res.statusText || "an error"})`);
+  const bitmap = await createImageBitmap(await res.blob()).catch(() => {
+    throw new Error(
+      "This image's format cannot be read here: Mien reads JPEG, PNG, WebP, GIF and BMP images",
+    );
+  });
   const off = new OffscreenCanvas(bitmap.width, bitmap.height);
   const ctx = off.getContext("2d")!;
   ctx.drawImage(bitmap, 0, 0);
@@ -94,16 +98,25 @@ async function showExplanation(
   view.scrollIntoView();
 }
 
+/** Plain words for a failure: the message as it is when it is ours, a sentence around a browser's own. */
+function plainError(error: unknown): string {
+  const message = (error as Error).message;
+  return /^[A-Z]/.test(message) ? message : `Something went wrong: ${message}.`;
+}
+
+status.textContent = "Fetching the image…";
+const engine = loadSettings().then((s) => createEngine(s, bundledAssets()));
+engine.catch(() => {}); // reported below, once the image is shown (or could not be fetched)
+let image: ImageData | null = null;
 try {
-  status.textContent = "Fetching the image…";
-  const [image, engine] = await Promise.all([
-    fetchImage(src),
-    loadSettings().then((s) => createEngine(s, bundledAssets())),
-  ]);
-  status.textContent = "Analysing…";
-  const result = await engine.analyze(image, { maxFaces: 20 });
-  const faces = numberFaces(result.faces.map((f) => ({ box: f.box, scores: scoresRecord(f.scores) })));
+  image = await fetchImage(src);
+  // The picture first: it stays in view whatever becomes of the analysis.
   useResultStyles();
+  drawResult(image, []);
+  status.textContent = "Analysing…";
+  const ready = await engine;
+  const result = await ready.analyze(image, { maxFaces: 20 });
+  const faces = numberFaces(result.faces.map((f) => ({ box: f.box, scores: scoresRecord(f.scores) })));
   drawResult(image, faces);
   const where = result.source === "remote" ? "by the Edge API (face crops only)" : "on this device";
   status.textContent = faces.length
@@ -114,11 +127,11 @@ try {
     const card = faceCard(face);
     const button = document.createElement("button");
     button.textContent = "Show feature maps";
-    button.addEventListener("click", () => showExplanation(engine, image, face, button));
+    button.addEventListener("click", () => showExplanation(ready, image!, face, button));
     card.append(button);
     return card;
   }));
 } catch (error) {
-  status.textContent = "";
-  $("problem").textContent = (error as Error).message;
+  status.textContent = image ? "The image could not be analysed." : "";
+  $("problem").textContent = plainError(error);
 }

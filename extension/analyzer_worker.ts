@@ -45,7 +45,7 @@ async function analyse(message: Extract<ToWorker, { type: "frame" }>) {
     problem: null,
   };
   try {
-    if (!engine) throw new Error("the analyzer is still loading");
+    if (!engine) throw new Error("The analyzer is still loading");
     if (canvas.width !== width || canvas.height !== height) [canvas.width, canvas.height] = [width, height];
     ctx.drawImage(bitmap, 0, 0);
     const image = ctx.getImageData(0, 0, width, height);

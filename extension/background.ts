@@ -1,5 +1,5 @@
 /**
- * Service worker: the "Analyze facial expression" image menu, and turning tabs on and off (which
+ * Service worker: the "Analyse facial expression" image menu, and turning tabs on and off (which
  * tabs are on is kept in storage.session: memory only, and it survives this worker being stopped).
  */
 import { browser, type MenuClick, type Tab } from "./browser.ts";
@@ -80,7 +80,7 @@ export async function analyzeImage(info: MenuClick, tab?: Tab): Promise<Tab | un
 
 browser.runtime.onInstalled.addListener(async () => {
   await browser.contextMenus.removeAll();
-  browser.contextMenus.create({ id: MENU_ID, title: "Analyze facial expression", contexts: ["image"] });
+  browser.contextMenus.create({ id: MENU_ID, title: "Analyse facial expression", contexts: ["image"] });
 });
 browser.contextMenus.onClicked.addListener(analyzeImage);
 

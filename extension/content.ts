@@ -7,6 +7,7 @@
  */
 import type { Label } from "../shared/labels.ts";
 import { css, LABEL_COLORS, textOn } from "../shared/palette.ts";
+import { chooseTagForm, type TagForm, tagText } from "../shared/result_view.ts";
 import { browser } from "./browser.ts";
 import {
   type FromFrame,
@@ -32,11 +33,16 @@ const FRAME_ORIGIN = new URL(FRAME_URL).protocol === "chrome-extension:"
   ? `chrome-extension://${browser.runtime.id}`
   : new URL(FRAME_URL).origin;
 
+/** A tag's font, and its height (CSS px) with its line height. */
+const TAG_FONT = "600 12px system-ui, sans-serif";
+const TAG_HEIGHT = 17;
+
 const STYLE = `
 .layer { position: fixed; inset: 0; pointer-events: none; z-index: 2147483647; overflow: hidden; }
 .box { position: fixed; border: 2px solid; border-radius: 4px; box-sizing: border-box; }
 .label { position: absolute; left: -2px; bottom: 100%;
-  font: 600 12px/1.4 system-ui, sans-serif; padding: 0 5px; border-radius: 3px 3px 0 0; white-space: nowrap; }
+  font: ${TAG_FONT}; line-height: ${TAG_HEIGHT}px; padding: 0 5px; border-radius: 3px 3px 0 0; white-space: nowrap; }
+.label.inside { bottom: auto; top: 0; left: 0; border-radius: 0 0 3px 0; }
 .note { position: fixed; background: rgba(0,0,0,.75); color: #fff; font: 12px system-ui, sans-serif;
   padding: 3px 6px; border-radius: 3px; }
 iframe { position: fixed; width: 1px; height: 1px; border: 0; opacity: 0; left: 0; top: 0; }
@@ -58,8 +64,6 @@ interface Tracked {
   previous?: Extract<FromFrame, { type: "result" }>;
 }
 
-/** Below this box width (CSS px) a face's tag is shortened. */
-const SMALL_FACE_PX = 64;
 /** How far ahead of its frame a box is moved at the face's speed, in seconds of video. */
 const MAX_AHEAD_S = 0.25;
 /** How often the videos' on-screen areas are measured for the scheduler, in ms. */
@@ -253,6 +257,16 @@ function createOverlay() {
     if (text !== undefined && el.textContent !== text) el.textContent = text;
   }
 
+  /** A tag's width in CSS px (its text and padding). */
+  const measureContext = new OffscreenCanvas(1, 1).getContext("2d")!;
+  measureContext.font = TAG_FONT;
+  const measure = (text: string) => measureContext.measureText(text).width + 10;
+
+  /**
+   * Draw one video's faces, their tags all in one form (the longest that fits every face: within twice its
+   * box's width, inside the video and clear of the other tags), above each box, or inside its top where
+   * the video has no room above it, so that no tag reaches into a neighbouring tile.
+   */
   function drawFaces(
     video: number,
     faces: OverlayFace[],
@@ -260,9 +274,22 @@ function createOverlay() {
     width: number,
     mediaTime: number,
   ) {
-    for (const face of faces) {
-      const box = toPage(face.box, place, width);
-      if (!box) continue;
+    const onPage = faces.map((face) => ({ face, box: toPage(face.box, place, width) }))
+      .filter((f): f is { face: OverlayFace; box: NonNullable<typeof f.box> } => f.box !== null);
+    const tag = (face: OverlayFace) => (form: TagForm) =>
+      tagText(face.face, face.label, face.confidence, form);
+    const form = chooseTagForm(
+      onPage.map(({ face, box }) => ({
+        tag: tag(face),
+        x: box.x,
+        y: Math.max(box.y, place.clip.y + TAG_HEIGHT),
+        width: box.width,
+        maxRight: place.clip.x + place.clip.width,
+      })),
+      measure,
+      TAG_HEIGHT,
+    );
+    for (const { face, box } of onPage) {
       const el = element(`${video}:${face.face}`, () => {
         const el = document.createElement("div");
         el.className = "box";
@@ -281,16 +308,9 @@ function createOverlay() {
       });
       el.dataset.face = String(face.face);
       el.dataset.mediaTime = String(mediaTime);
-      // On a small face (a gallery's tile) the tag keeps the number and label and drops the percentage, in a
-      // smaller type, so that it does not cover the neighbouring tile.
-      const small = box.width < SMALL_FACE_PX;
-      set(
-        el.firstElementChild as HTMLElement,
-        { background: css(color), color: css(textOn(color)), "font-size": small ? "10px" : "12px" },
-        small
-          ? `${face.face} · ${face.label}`
-          : `${face.face} · ${face.label} ${Math.round(face.confidence * 100)}%`,
-      );
+      const label = el.firstElementChild as HTMLElement;
+      label.classList.toggle("inside", box.y - TAG_HEIGHT < place.clip.y);
+      set(label, { background: css(color), color: css(textOn(color)) }, tag(face)(form));
     }
   }
 
@@ -352,7 +372,20 @@ function createOverlay() {
         continue;
       }
       if (!t.result) continue;
-      const { width, height, faces, mediaTime } = t.result;
+      const { width, height, faces, mediaTime, notice } = t.result;
+      if (notice) {
+        // Where the user looks: the Edge API (or the analysis) failing, on the video itself.
+        const note = element(`notice:${t.id}`, () => {
+          const note = document.createElement("div");
+          note.className = "note";
+          return note;
+        });
+        set(note, {
+          left: `${r.x + 4}px`,
+          top: `${r.y + 4}px`,
+          "max-width": `${Math.max(120, r.width - 8)}px`,
+        }, notice);
+      }
       const mirrored = new DOMMatrix(transform === "none" ? undefined : transform).a < 0;
       const place = placeFrame(
         { x: r.x, y: r.y, width: r.width, height: r.height },

@@ -82,9 +82,13 @@ export async function createEngine(
   /** Classify the detected faces of one RGBA image, here or on the Edge API (see above). */
   async function classify(image: ImageData, detections: Detection[]): Promise<Classified> {
     if (settings.mode === "local" || detections.length === 0) {
+      // No face to send: the Edge API's last failure still stands until it is tried again.
+      const failing = settings.mode === "remote" && performance.now() < retryAt;
+      if (failing && !settings.fallback) throw new RemoteError("unreachable", lastProblem!);
       return {
         probs: await classifyHere(image, detections),
-        source: settings.mode === "local" ? "local" : "remote",
+        source: settings.mode === "local" || failing ? "local" : "remote",
+        ...(failing ? { problem: lastProblem } : {}),
       };
     }
     if (performance.now() >= retryAt) {

@@ -39,7 +39,7 @@ const waiting: ((answer: Extract<FromWorker, { type: "result" }>) => void)[] = [
 worker.onmessage = (event: MessageEvent<FromWorker>) => {
   const message = event.data;
   if (message.type === "ready") post({ type: "ready" }, { type: "config", budget: settings.budget });
-  else if (message.type === "failed") status.error = `analyzer failed to load: ${message.message}`;
+  else if (message.type === "failed") status.error = `The analyzer failed to load: ${message.message}`;
   else waiting.shift()?.(message);
 };
 
@@ -84,6 +84,11 @@ function post(...messages: FromFrame[]) {
   for (const message of messages) port?.postMessage(message);
 }
 
+/** A message as a sentence: ending in a full stop. */
+function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
 /** Analyse one frame of a video (or of the tab capture, -1) and tell the content script what is where. */
 async function analyse(video: number, bitmap: ImageBitmap, mediaTime: number) {
   const { width, height } = bitmap;
@@ -100,7 +105,8 @@ async function analyse(video: number, bitmap: ImageBitmap, mediaTime: number) {
   }
   if (answer.error) {
     status.error = answer.error;
-    return post({ type: "result", video, mediaTime, width, height, faces: [] });
+    const notice = `${sentence(answer.error)} Mien shows no expressions meanwhile.`;
+    return post({ type: "result", video, mediaTime, width, height, faces: [], notice });
   }
   if (answer.black) {
     blackFrames.set(video, (blackFrames.get(video) ?? 0) + 1);
@@ -132,7 +138,10 @@ async function analyse(video: number, bitmap: ImageBitmap, mediaTime: number) {
   status.problem = answer.problem;
   status.source = answer.source;
   status.error = null;
-  post({ type: "result", video, mediaTime, width, height, faces });
+  const notice = answer.problem
+    ? `${sentence(answer.problem)} Classifying on this device meanwhile.`
+    : undefined;
+  post({ type: "result", video, mediaTime, width, height, faces, notice });
 }
 
 async function onFrame(message: ToFrame) {
@@ -188,7 +197,7 @@ async function answer(message: Extract<ToFrame, { type: "ask" }>) {
   else if (message.question === "session") value = session.snapshot();
   else {
     value = await startCapture(message.streamId).then(() => true, (e) => {
-      status.error = `tab capture failed: ${(e as Error).message}`;
+      status.error = `Tab capture failed: ${(e as Error).message}`;
       return false;
     });
   }

@@ -68,7 +68,16 @@ export type ToFrame =
 export type FromFrame =
   | { type: "ready" }
   | { type: "config"; budget: number }
-  | { type: "result"; video: number; mediaTime: number; width: number; height: number; faces: OverlayFace[] }
+  | {
+    type: "result";
+    video: number;
+    mediaTime: number;
+    width: number;
+    height: number;
+    faces: OverlayFace[];
+    /** Shown on the video when the analysis fails or the Edge API does (what the popup says, in short). */
+    notice?: string;
+  }
   | { type: "unreadable"; video: number; reason: string }
   | { type: "capture"; on: boolean }
   | { type: "answer"; id: number; value: unknown };

@@ -36,19 +36,24 @@ function formSettings(): Settings {
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const problem = await saveSettings(formSettings());
-  saved.textContent = problem ?? "Saved.";
-  saved.className = problem ? "problem" : "";
+  showProblem(problem);
+  if (!problem) saved.textContent = "Saved.";
 });
-// An error goes as soon as the value is fixed; a connection test result goes when the URL or key changes.
+/** Show why the form's values cannot be saved, or nothing. */
+function showProblem(problem: string | null) {
+  saved.textContent = problem ?? "";
+  saved.className = problem ? "problem" : "";
+}
+// "Saved." goes as soon as a value changes (what is shown is no longer what was saved), an error as soon as
+// the value is fixed; a finished edit (change) that is invalid says why at once. A connection test result
+// goes when the URL or key changes.
 form.addEventListener("input", (event) => {
   if (["apiUrl", "apiKey"].includes((event.target as HTMLInputElement).name)) {
     $("tested").textContent = "";
   }
-  if (saved.className === "problem" && !checkSettings(formSettings())) {
-    saved.textContent = "";
-    saved.className = "";
-  }
+  if (saved.className !== "problem" || !checkSettings(formSettings())) showProblem(null);
 });
+form.addEventListener("change", () => showProblem(checkSettings(formSettings())));
 
 const tested = $("tested");
 $("test").addEventListener("click", async () => {

@@ -8,6 +8,11 @@ import { css, LABEL_COLOR_LIST } from "../shared/palette.ts";
 import { $, download, ESTIMATE_NOTE } from "./ui.ts";
 
 const BINS = 30;
+/** A chart's size in CSS px (as style.css lays it out), and how many rows the list shows before it scrolls. */
+const CHART_WIDTH = 172;
+const CHART_HEIGHT = 22;
+const VISIBLE_CHARTS = 5;
+const ROW_HEIGHT = 28;
 
 /** The tab this popup is about: ?tab=ID (when opened as a page), else the active tab. */
 async function targetTab(): Promise<number> {
@@ -115,8 +120,19 @@ function summary(mix: number[]): string {
   }.`;
 }
 
+/** Under a list longer than its box: how many faces are below the rows in view (nothing at the end). */
+function showMoreFaces() {
+  const charts = $("charts");
+  const below = Math.round((charts.scrollHeight - charts.clientHeight - charts.scrollTop) / ROW_HEIGHT);
+  charts.classList.toggle("end", below <= 0);
+  $("moreFaces").hidden = below <= 0;
+  $("moreFaces").textContent = `▾ ${count(below, "more face")} below: scroll the list`;
+}
+$("charts").addEventListener("scroll", showMoreFaces);
+
 function drawSession() {
   const charts = $("charts");
+  const scrolled = charts.scrollTop; // kept: the list is rebuilt every second
   charts.replaceChildren();
   $<HTMLButtonElement>("csv").disabled = session.faces.length === 0;
   const mix = sessionMix(session);
@@ -124,8 +140,12 @@ function drawSession() {
   const span = chartSpan(session, Date.now());
   const n = session.faces.length;
   $("legend").hidden = n === 0;
-  $("span").textContent = (n > 3 ? `Scroll the list for all ${n} faces. ` : "") +
-    (n ? `Each chart spans the last ${duration(span)} (up to ${duration(session.windowMs)}).` : "");
+  $("axis").hidden = n === 0;
+  $("axisStart").textContent = `${duration(span)} ago`;
+  $("span").textContent = `${
+    n ? `Up to the last ${duration(session.windowMs)}, kept` : "Kept"
+  } in memory only: gone when the tab closes or Mien is turned off.`;
+  charts.classList.toggle("more", n > VISIBLE_CHARTS);
   if (session.faces.length === 0) {
     charts.textContent = "No faces yet.";
     return;
@@ -133,16 +153,19 @@ function drawSession() {
   for (const { face, samples } of session.faces) {
     const row = document.createElement("div");
     row.className = "chart";
-    const title = document.createElement("div");
+    const title = document.createElement("span");
     const last = samples[samples.length - 1].scores;
-    title.textContent = `Face ${face}: now ${LABELS[last.indexOf(Math.max(...last))]}`;
+    title.textContent = `Face ${face}: ${LABELS[last.indexOf(Math.max(...last))]}`;
+    title.title = `Face ${face}, now ${LABELS[last.indexOf(Math.max(...last))]}`;
     const canvas = document.createElement("canvas");
-    canvas.width = 270;
-    canvas.height = 30;
+    canvas.width = CHART_WIDTH * devicePixelRatio;
+    canvas.height = CHART_HEIGHT * devicePixelRatio;
     drawChart(canvas, samples, span);
     row.append(title, canvas);
     charts.append(row);
   }
+  charts.scrollTop = scrolled;
+  showMoreFaces();
 }
 
 async function refresh() {
@@ -157,10 +180,18 @@ async function refresh() {
     : null;
   if (!on) statusLine.textContent = "Off for this tab.";
   else if (!status) statusLine.textContent = "Starting…";
-  else if (status.videos === 0 && !status.tabCapture) {
+  else if (status.error) {
+    // Nothing is being analysed: say so first (the reason is the message below).
+    statusLine.textContent = `${count(status.videos, "video")}; no expressions are shown: see why below.`;
+  } else if (status.videos === 0 && !status.tabCapture) {
     statusLine.textContent = "No video on this page yet: Mien starts as soon as one plays.";
   } else {
-    const where = status.source === "remote" ? "with the Edge API (face crops only)" : "on this device";
+    // "With the Edge API" only while it answers; after a failure, where the faces were classified instead.
+    const where = status.source === "remote"
+      ? "with the Edge API (face crops only)"
+      : status.mode === "remote"
+      ? "on this device, not the Edge API"
+      : "on this device";
     const rate = status.videos > 1
       ? `${status.perVideo.toFixed(1)} frames/s analysed per video (${status.budget}/s shared by the tab)`
       : `${status.fps.toFixed(1)} frames/s analysed`;

@@ -39,23 +39,22 @@ export async function saveSettings(settings: Settings): Promise<string | null> {
 
 /** Why settings cannot be used, or null. */
 export function checkSettings(s: Settings): string | null {
-  if (!(s.budget >= 5 && s.budget <= 120)) return "frames per second for a tab must be between 5 and 120";
+  if (!(s.budget >= 5 && s.budget <= 120)) return "Frames per second for a tab must be between 5 and 120.";
   if (s.mode === "remote") {
-    let url: URL;
+    let url: URL | null = null;
     try {
       url = new URL(s.apiUrl);
     } catch {
-      return `"${s.apiUrl}" is not a URL`;
+      // reported below
     }
-    if (url.protocol === "http:" && !isLoopback(url.hostname)) {
-      return "the Edge API URL must start with https:// (plain http:// only for this computer: localhost or 127.0.0.1)";
-    }
-    if (url.protocol !== "https:" && url.protocol !== "http:") {
-      return "the Edge API URL must start with https://";
-    }
+    const secure = url?.protocol === "https:" || (url?.protocol === "http:" && isLoopback(url.hostname));
+    if (!secure) return `The Edge API URL must use ${ALLOWED_URLS}.`;
   }
   return null;
 }
+
+/** The Edge API URLs allowed, in words. */
+const ALLOWED_URLS = "https, or a loopback address (http://localhost or http://127.0.0.1)";
 
 /** Whether a host name is this computer (localhost, 127.0.0.0/8, [::1]). */
 export function isLoopback(hostname: string): boolean {

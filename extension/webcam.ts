@@ -1,11 +1,13 @@
 /// <reference lib="dom" />
 /**
- * Webcam page: the camera with live numbered boxes and a card per face (bars per class), a camera
- * picker and a stop button. Frames are analysed by the video verb as fast as the camera gives them.
+ * Webcam page: the webcam, mirrored as a mirror shows a face, with live numbered boxes, a card per face
+ * (bars per class) beside it (below it in a narrow window), the analysed frame rate, a webcam picker and a
+ * stop button. Frames are analysed by the video verb as fast as the webcam gives them.
  */
 import { createFrameGate } from "../shared/frame_gate.ts";
 import { count } from "../shared/labels.ts";
 import { drawFaceBoxes, faceCard, numberFaces, useResultStyles } from "../shared/result_view.ts";
+import type { Box } from "../shared/preprocess.ts";
 import { bundledAssets } from "./browser.ts";
 import { createEngine } from "./engine.ts";
 import { loadSettings } from "./settings.ts";
@@ -43,12 +45,17 @@ let fresh = false;
 const CARDS_EVERY_MS = 100;
 let cardsAt = -Infinity;
 
-/** Numbered boxes and tags over the camera picture, and the same numbers on the cards. */
+/** A box in the mirrored picture. */
+function mirrored(box: Box): Box {
+  return { ...box, x: video.videoWidth - box.x - box.width };
+}
+
+/** Numbered boxes and tags over the (mirrored) webcam picture, and the same numbers on the cards. */
 function draw(faces: Awaited<ReturnType<typeof verb.analyzeVideoFrame>>["faces"]) {
   if (canvas.width !== video.videoWidth || canvas.height !== video.videoHeight) {
     [canvas.width, canvas.height] = [video.videoWidth, video.videoHeight];
   } else ctx.clearRect(0, 0, canvas.width, canvas.height);
-  const shown = numberFaces(faces.map((f) => ({ box: f.box, scores: f.expression.scores })));
+  const shown = numberFaces(faces.map((f) => ({ box: mirrored(f.box), scores: f.expression.scores })));
   drawFaceBoxes(ctx, shown, canvas.width / Math.max(1, canvas.clientWidth));
   const now = performance.now();
   if (now - cardsAt >= CARDS_EVERY_MS || faceList.childElementCount !== shown.length) {
@@ -76,7 +83,9 @@ async function analyse() {
     while (end - done[0] > 3000) done.shift();
     const fps = done.length > 1 ? ((done.length - 1) * 1000) / (end - done[0]) : 0;
     const where = verb.last.source === "remote" ? "with your Edge API (face crops only)" : "on this device";
-    stats.textContent = `Camera on: ${count(result.faces.length, "face")}, analysed ${where}.`;
+    stats.textContent = `Webcam on: ${count(result.faces.length, "face")}, ${
+      fps.toFixed(1)
+    } frames/s analysed ${where}.`;
     // Figures for the benchmark and tests, not shown.
     Object.assign(stats.dataset, {
       fps: fps.toFixed(2),
@@ -86,7 +95,7 @@ async function analyse() {
     });
     problem.textContent = verb.last.problem ?? "";
   } catch (error) {
-    problem.textContent = (error as Error).message;
+    problem.textContent = plainError(error);
   } finally {
     gate.finish();
     if (fresh) setTimeout(analyse, Math.max(0, 1000 / 30 - (performance.now() - started)));
@@ -101,25 +110,38 @@ function onVideoFrame() {
   video.requestVideoFrameCallback(onVideoFrame);
 }
 
+/** Plain words for the browser's webcam errors (as the GET / page words them). */
+const CAMERA_ERRORS: Record<string, string> = {
+  NotFoundError: "No webcam found.",
+  NotAllowedError: "Webcam permission was refused: allow it in the address bar.",
+  NotReadableError: "The webcam is in use by another app.",
+};
+
+/** An error as the user reads it: ours as they are, a browser's own inside a sentence. */
+function plainError(error: unknown): string {
+  const message = (error as Error).message;
+  return /^[A-Z]/.test(message) ? message : `Analysis failed: ${message}.`;
+}
+
 /** Open the chosen camera (or the default one) and start analysing it. */
 async function start(deviceId?: string) {
   stop();
-  stats.textContent = "Starting the camera…";
+  stats.textContent = "Starting the webcam…";
   try {
     stream = await navigator.mediaDevices.getUserMedia({
       video: { width: { ideal: 640 }, ...(deviceId ? { deviceId: { exact: deviceId } } : {}) },
       audio: false,
     });
   } catch (error) {
-    stats.textContent = "Camera off.";
-    problem.textContent = `No camera: ${(error as Error).message}`;
+    stats.textContent = "Webcam off.";
+    problem.textContent = CAMERA_ERRORS[(error as Error).name] ?? "The webcam could not be started.";
     return;
   }
   problem.textContent = "";
   video.srcObject = stream;
   await video.play();
   verb.reset();
-  toggle.textContent = "Stop camera";
+  toggle.textContent = "Stop webcam";
   await listCameras(stream.getVideoTracks()[0]?.getSettings().deviceId);
   video.requestVideoFrameCallback(onVideoFrame);
 }
@@ -131,8 +153,8 @@ function stop() {
   video.srcObject = null;
   canvas.width = canvas.height = 0;
   faceList.replaceChildren();
-  stats.textContent = "Camera off.";
-  toggle.textContent = "Start camera";
+  stats.textContent = "Webcam off.";
+  toggle.textContent = "Start webcam";
 }
 
 /** Fill the camera picker (labels are known once the camera may be used). */
@@ -141,7 +163,7 @@ async function listCameras(current?: string) {
   picker.replaceChildren(...cameras.map((camera, i) => {
     const option = document.createElement("option");
     option.value = camera.deviceId;
-    option.textContent = camera.label || `Camera ${i + 1}`;
+    option.textContent = camera.label || `Webcam ${i + 1}`;
     option.selected = camera.deviceId === current;
     return option;
   }));

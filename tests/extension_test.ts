@@ -80,7 +80,7 @@ async function edgeApi(apiKey?: string) {
   return { server, posts, url: `http://127.0.0.1:${server.addr.port}` };
 }
 
-/** Right-click "Analyze facial expression" on the page's photo, through the menu's handler in the worker. */
+/** Right-click "Analyse facial expression" on the page's photo, through the menu's handler in the worker. */
 async function analyzeFromMenu(b: Launched, pageUrl: string, src: string) {
   const tab = await tabId(b.worker, pageUrl);
   const opened = b.context.waitForEvent("page");
@@ -167,6 +167,11 @@ Deno.test({
         });
         assert.ok(size[0] > 200 && size[1] > 200, `explain view is ${size}`);
         await screenshot(page, "feature-maps");
+        // A phone-sized window: nothing wider than it, the picture and cards scaled to fit.
+        await page.setViewportSize({ width: 390, height: 844 });
+        assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 390);
+        await page.evaluate(() => scrollTo(0, 0));
+        await screenshot(page, "context-menu-phone");
         await page.close();
         await photo.close();
       });
@@ -224,7 +229,14 @@ Deno.test({
           });
           page = await analyzeFromMenu(b, site.url("/image.html"), site.url("/faces.jpg"));
           assert.match((await page.textContent("#problem"))!, /refused the API key \(401\)/);
-          assert.equal(await page.locator(".face").count(), 0);
+          assert.equal(await page.textContent("#status"), "The image could not be analysed.");
+          assert.equal(await page.locator(".mien-card").count(), 0);
+          // The picture still shows, where the user looks for it.
+          assert.equal(
+            await page.evaluate(() => (document.getElementById("image") as HTMLCanvasElement).width),
+            original.width,
+          );
+          await screenshot(page, "remote-refused");
           await page.close();
         } finally {
           await setSettings(b.worker, null);
@@ -384,9 +396,24 @@ Deno.test({
           console.log(`  gallery popup: ${await popup.textContent("#status")}`);
           // One chart per participant, and the popup fits Chrome's 600 px with its buttons in view.
           await popup.waitForFunction(() => document.querySelectorAll("#charts canvas").length >= 9);
-          const titles = await popup.locator("#charts .chart div").allTextContents();
+          const titles = await popup.locator("#charts .chart span").allTextContents();
           assert.equal(titles.length, 9, titles.join("; "));
+          // Five rows in view, a line saying how many more are below (until the list is scrolled to its
+          // end), and the charts' time axis under them.
+          const list = await popup.locator("#charts").evaluate((el) => ({
+            scroll: el.scrollHeight,
+            client: el.clientHeight,
+          }));
+          assert.ok(list.scroll > list.client && list.client >= 5 * 28 - 1, JSON.stringify(list));
+          assert.equal(await popup.textContent("#moreFaces"), "▾ 4 more faces below: scroll the list");
+          assert.ok(await popup.locator("#axis").isVisible());
+          assert.match((await popup.locator("#axis").textContent())!, /^\d+ (s|min)( \d+ s)? agonow$/);
           await screenshot(popup, "popup-gallery");
+          await popup.locator("#charts").evaluate((el) => el.scrollTop = el.scrollHeight);
+          await popup.waitForSelector("#moreFaces", { state: "hidden" });
+          await popup.waitForTimeout(1200); // a redraw keeps the list where it was scrolled
+          assert.ok(await popup.locator("#moreFaces").isHidden());
+          assert.equal(await popup.locator("#charts .chart").last().isVisible(), true);
           const popupHeight = await popup.evaluate(() => document.body.getBoundingClientRect().bottom);
           assert.ok(popupHeight <= 600, `popup is ${popupHeight} px high`);
           const off = Date.now();
@@ -547,7 +574,39 @@ Deno.test({
               /analysed on this device/.test(document.getElementById("status")!.textContent!)
             );
             await waitForOverlay(call, ".label", (els) => els.length > 0);
+            assert.match(
+              (await popup.textContent("#status"))!,
+              /analysed on this device, not the Edge API\.$/,
+            );
+            await waitForOverlay(
+              call,
+              ".note",
+              (els) =>
+                els.some((el) => /unreachable.*Classifying on this device meanwhile\.$/.test(el.label)),
+            );
             await screenshot(popup, "popup-remote-unreachable");
+            // Without the device to fall back on: no expressions, and both the popup and the video say why.
+            await setSettings(b.worker, { mode: "remote", apiUrl, apiKey: "", fallback: false, budget: 60 });
+            await popup.waitForFunction(
+              () => /no expressions are shown/.test(document.getElementById("status")!.textContent!),
+              null,
+              { timeout: 30_000 },
+            );
+            assert.match(
+              (await popup.textContent("#problem"))!,
+              /^Edge API at http:\/\/127\.0\.0\.1:9 is unreachable/,
+            );
+            const notes = await waitForOverlay(
+              call,
+              ".note",
+              (els) => els.some((el) => /Mien shows no expressions meanwhile\.$/.test(el.label)),
+            );
+            assert.equal((await overlayBoxes(call)).length, 0, "no boxes");
+            assert.ok(notes.length >= 1);
+            await call.bringToFront();
+            await screenshot(call, "overlay-remote-unreachable");
+            await popup.bringToFront();
+            await screenshot(popup, "popup-remote-failed");
             await popup.click("#toggle");
           } finally {
             await setSettings(b.worker, null);
@@ -597,17 +656,27 @@ Deno.test({
           assert.ok(Number(stats.firstLabelMs) > 0);
           assert.equal(await page.textContent("#problem"), "");
           // What a person sees: a plain status, a card per face with its bars, and no developer figures.
-          assert.match(
-            (await page.textContent("#stats"))!,
-            /^Camera on: [1-9]\d* faces?, analysed on this device\.$/,
+          await page.waitForFunction(() =>
+            /^Webcam on: [1-9]\d* faces?, \d+\.\d frames\/s analysed on this device\.$/.test(
+              document.getElementById("stats")!.textContent!,
+            )
           );
           await page.waitForSelector("#faces .mien-card .mien-bar");
+          // Mirrored as a mirror shows a face (as the GET / page shows it), the cards beside the picture.
+          assert.match(
+            await page.locator("#video").evaluate((v) => getComputedStyle(v).transform),
+            /^matrix\(-1,/,
+          );
+          const [stage, cards] = await Promise.all(
+            [".stage", "#faces"].map((s) => page.locator(s).boundingBox()),
+          );
+          assert.ok(cards!.x >= stage!.x + stage!.width, "cards beside the picture");
           await screenshot(page, "webcam");
           // Stop clears the picture, the cards and the status; start brings them back.
           await page.click("#toggle");
-          assert.equal(await page.textContent("#stats"), "Camera off.");
+          assert.equal(await page.textContent("#stats"), "Webcam off.");
           assert.equal(await page.locator("#faces .mien-card").count(), 0);
-          assert.equal(await page.textContent("#toggle"), "Start camera");
+          assert.equal(await page.textContent("#toggle"), "Start webcam");
           await page.click("#toggle");
           await page.waitForSelector("#faces .mien-card", { timeout: 30_000 });
           await page.close();
@@ -622,13 +691,17 @@ Deno.test({
           for (const url of ["ftp://mien.example/", "http://mien.example/", "http://192.168.1.5:8787"]) {
             await page.fill("input[name=apiUrl]", url);
             await page.click("button[type=submit]");
-            assert.match((await page.textContent("#saved"))!, /must start with https:\/\//, url);
+            assert.equal(
+              await page.textContent("#saved"),
+              "The Edge API URL must use https, or a loopback address (http://localhost or http://127.0.0.1).",
+              url,
+            );
           }
           // Fixing the value clears the error before saving.
           await page.fill("input[name=apiUrl]", "http://127.0.0.1:8787");
           assert.equal(await page.textContent("#saved"), "");
           await page.click("button[type=submit]");
-          assert.equal(await page.textContent("#saved"), "Saved.");
+          await page.waitForFunction(() => document.getElementById("saved")!.textContent === "Saved.");
           // Test connection against a real Edge API: a wrong key, the right key, nothing listening.
           const api = await edgeApi("the-key");
           try {
@@ -655,7 +728,22 @@ Deno.test({
           await page.fill("input[name=apiUrl]", "https://mien.example/");
           assert.equal(await page.textContent("#tested"), "", "a changed URL clears the last test");
           await page.click("button[type=submit]");
-          assert.equal(await page.textContent("#saved"), "Saved.");
+          await page.waitForFunction(() => document.getElementById("saved")!.textContent === "Saved.");
+          // "Saved." goes with the first change; an invalid value says why as soon as the edit is done.
+          await page.fill("input[name=apiUrl]", "mien.example");
+          assert.equal(await page.textContent("#saved"), "");
+          await page.locator("input[name=apiUrl]").blur();
+          assert.match(
+            (await page.textContent("#saved"))!,
+            /^The Edge API URL must use https, or a loopback address/,
+          );
+          await page.click("#test");
+          assert.equal(await page.textContent("#tested"), await page.textContent("#saved"));
+          await screenshot(page, "options-invalid");
+          await page.fill("input[name=apiUrl]", "https://mien.example/");
+          assert.equal(await page.textContent("#saved"), "", "fixing the value clears the error");
+          await page.click("button[type=submit]");
+          await page.waitForFunction(() => document.getElementById("saved")!.textContent === "Saved.");
           await screenshot(page, "options");
           const stored = await b.worker.evaluate(async () =>
             // deno-lint-ignore no-explicit-any

@@ -80,7 +80,7 @@ async function openedBy(m: Marionette, action: () => Promise<unknown>): Promise<
   throw new Error("no tab opened");
 }
 
-/** Right-click the page's element `css`, then choose "Analyze facial expression" in Firefox's context menu. */
+/** Right-click the page's element `css`, then choose "Analyse facial expression" in Firefox's context menu. */
 async function analyzeFromMenu(ff: LaunchedFirefox, css: string): Promise<string> {
   const m = ff.marionette;
   const target = await m.find(css);
@@ -104,7 +104,7 @@ async function analyzeFromMenu(ff: LaunchedFirefox, css: string): Promise<string
       const item = [...menu.querySelectorAll("menuitem")].find((i) => i.label === arguments[0] && !i.hidden);
       if (!item) throw new Error("no menu item: " + [...menu.querySelectorAll("menuitem")].map((i) => i.label));
       menu.activateItem(item);`,
-      ["Analyze facial expression"],
+      ["Analyse facial expression"],
       { chrome: true },
     ));
 }
