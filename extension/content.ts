@@ -288,6 +288,9 @@ function createOverlay() {
       })),
       measure,
       TAG_HEIGHT,
+      // A video's faces are its own (a gallery tile holds one or a few): its edges and the other tags are
+      // the bounds, so a small face in a tile keeps its label, which the overlay has no card to give.
+      Infinity,
     );
     for (const { face, box } of onPage) {
       const el = element(`${video}:${face.face}`, () => {

@@ -3,7 +3,7 @@ import { type Canvas, drawText, fillRect, lineHeight, strokeBox, textWidth, toCa
 import { LABELS } from "./labels.ts";
 import { LABEL_COLORS, type Rgb, textOn } from "./palette.ts";
 import type { Frame } from "./preprocess.ts";
-import { chooseTagForm, faceTag, numberFaces, type TagForm, topLabel, type ViewFace } from "./result_view.ts";
+import { numberFaces, placeFaces, topLabel, type ViewFace } from "./result_view.ts";
 
 /** The note the other views show beside results. */
 const NOTE = "Expression estimates from the pixels of each face: how a face looks, not what a person feels.";
@@ -61,47 +61,17 @@ function drawCard(canvas: Canvas, face: ViewFace, x: number, y: number, l: CardL
   });
 }
 
-/** Each face's box (clipped to the frame) and its tag, in the one form chooseTagForm picks for the picture. */
+/** Each face's box (clipped to the frame) and its tag, placed as the page places them. */
 function drawBoxes(canvas: Canvas, frame: Frame, faces: ViewFace[], u: number) {
   const font = 13 * u;
-  const tagH = Math.round(font * 1.5);
   const measure = (text: string) => textWidth(text, font, "bold") + font * 0.8;
-  const shown = faces.map((face) => {
-    const x = Math.max(0, face.box.x);
-    const y = Math.max(0, face.box.y);
-    const w = Math.min(frame.width, face.box.x + face.box.width) - x;
-    const h = Math.min(frame.height, face.box.y + face.box.height) - y;
-    return { face, x, y, w, h };
-  }).filter((f) => f.w > 0 && f.h > 0);
-  const form = chooseTagForm(
-    shown.map(({ face, x, y, w }) => ({
-      tag: (f: TagForm) => faceTag(face, f),
-      x,
-      y,
-      width: w,
-      maxRight: frame.width,
-    })),
-    measure,
-    tagH,
-  );
-  for (const { face, x, y, w, h } of shown) {
-    const label = topLabel(face.scores);
-    const color = LABEL_COLORS[label];
-    strokeBox(canvas, { x, y, width: w, height: h }, color, Math.max(2, Math.round(2 * u)));
-    const text = faceTag(face, form);
-    const tagW = measure(text);
-    const tagX = Math.min(x, Math.max(0, frame.width - tagW));
-    const tagY = y - tagH >= 0 ? y - tagH : Math.min(y + h, frame.height - tagH);
-    fillRect(canvas, tagX, tagY, tagW, tagH, color);
-    drawText(
-      canvas,
-      text,
-      tagX + font * 0.4,
-      tagY + (tagH - lineHeight(font, "bold")) / 2,
-      textOn(color),
-      font,
-      "bold",
-    );
+  for (
+    const { box, color, tag } of placeFaces(faces, frame.width, frame.height, measure, Math.round(font * 1.5))
+  ) {
+    strokeBox(canvas, box, color, Math.max(2, Math.round(2 * u)));
+    fillRect(canvas, tag.x, tag.y, tag.width, tag.height, color);
+    const textY = tag.y + (tag.height - lineHeight(font, "bold")) / 2;
+    drawText(canvas, tag.text, tag.x + font * 0.4, textY, textOn(color), font, "bold");
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { type Label, LABELS } from "./labels.ts";
 import { argmax } from "./metrics.ts";
-import { css, LABEL_COLORS, textOn } from "./palette.ts";
+import { css, LABEL_COLORS, type Rgb, textOn } from "./palette.ts";
 import type { Box } from "./preprocess.ts";
 
 /** A face as views show it: its number (1-based, left to right), box and scores. */
@@ -59,19 +59,80 @@ export interface TagSlot {
 
 /**
  * The one tag form for every face of a picture or video, so that its tags read alike: the longest whose
- * tags are each at most twice their box's width, end before `maxRight` and cover no other tag (`measure`
- * gives a tag's width for its text, `height` is a tag's height). Every view chooses this way.
+ * tags are each at most `maxRatio` times their box's width (twice by default: a tag should not cover the
+ * faces beside its own), end before `maxRight` and cover no other tag (`measure` gives a tag's width for
+ * its text, `height` is a tag's height). Every view chooses this way.
  */
-export function chooseTagForm(slots: TagSlot[], measure: (text: string) => number, height: number): TagForm {
+export function chooseTagForm(
+  slots: TagSlot[],
+  measure: (text: string) => number,
+  height: number,
+  maxRatio = 2,
+): TagForm {
   for (const form of TAG_FORMS.slice(0, -1)) {
     const tags = slots.map((s) => ({ x: s.x, y: s.y - height, w: measure(s.tag(form)), slot: s }));
-    const fits = tags.every((t) => t.w <= 2 * t.slot.width && t.x + t.w <= t.slot.maxRight);
+    const fits = tags.every((t) => t.w <= maxRatio * t.slot.width && t.x + t.w <= t.slot.maxRight);
     const apart = tags.every((a, i) =>
       tags.every((b, j) => i === j || a.x >= b.x + b.w || b.x >= a.x + a.w || Math.abs(a.y - b.y) >= height)
     );
     if (fits && apart) return form;
   }
   return "number";
+}
+
+/** A face as a picture shows it: its box clipped to the picture, its colour, and its tag's text and place. */
+export interface PlacedFace {
+  face: ViewFace;
+  box: Box;
+  color: Rgb;
+  tag: { text: string; x: number; y: number; width: number; height: number };
+}
+
+/**
+ * The faces that show in a `width` x `height` picture, each box clipped to it, with every tag in the one
+ * form chooseTagForm picks for the picture, above its box (inside the picture's bottom or below the box
+ * where there is no room above). `measure` gives a tag's width for its text, `tagHeight` its height.
+ */
+export function placeFaces(
+  faces: ViewFace[],
+  width: number,
+  height: number,
+  measure: (text: string) => number,
+  tagHeight: number,
+): PlacedFace[] {
+  const boxes = faces.map((face) => {
+    const x = Math.max(0, face.box.x);
+    const y = Math.max(0, face.box.y);
+    const box = {
+      x,
+      y,
+      width: Math.min(width, face.box.x + face.box.width) - x,
+      height: Math.min(height, face.box.y + face.box.height) - y,
+    };
+    return { face, box };
+  }).filter(({ box }) => box.width > 0 && box.height > 0);
+  const form = chooseTagForm(
+    boxes.map(({ face, box }) => ({
+      tag: (f: TagForm) => faceTag(face, f),
+      x: box.x,
+      y: box.y,
+      width: box.width,
+      maxRight: width,
+    })),
+    measure,
+    tagHeight,
+  );
+  return boxes.map(({ face, box }) => {
+    const text = faceTag(face, form);
+    const tagW = measure(text);
+    const y = box.y - tagHeight >= 0 ? box.y - tagHeight : Math.min(box.y + box.height, height - tagHeight);
+    return {
+      face,
+      box,
+      color: LABEL_COLORS[topLabel(face.scores)],
+      tag: { text, x: Math.min(box.x, Math.max(0, width - tagW)), y, width: tagW, height: tagHeight },
+    };
+  });
 }
 
 type Context2D = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
@@ -82,45 +143,23 @@ type Context2D = CanvasRenderingContext2D | OffscreenCanvasRenderingContext2D;
  * is canvas pixels per CSS pixel as displayed, so text is ~13 CSS px at any scale.
  */
 export function drawFaceBoxes(ctx: Context2D, faces: ViewFace[], pixelsPerCssPx = 1) {
-  const { width, height } = ctx.canvas;
   const unit = Math.max(0.5, pixelsPerCssPx);
   const font = 13 * unit;
-  const tagH = font * 1.5;
   ctx.save();
   ctx.lineWidth = 2 * unit;
   ctx.font = `600 ${font}px system-ui, sans-serif`;
   ctx.textBaseline = "middle";
   const measure = (text: string) => ctx.measureText(text).width + font * 0.8;
-  const shown = faces.map((face) => {
-    const x = Math.max(0, face.box.x);
-    const y = Math.max(0, face.box.y);
-    const w = Math.min(width, face.box.x + face.box.width) - x;
-    const h = Math.min(height, face.box.y + face.box.height) - y;
-    return { face, x, y, w, h };
-  }).filter((f) => f.w > 0 && f.h > 0);
-  const form = chooseTagForm(
-    shown.map(({ face, x, y, w }) => ({
-      tag: (f: TagForm) => faceTag(face, f),
-      x,
-      y,
-      width: w,
-      maxRight: width,
-    })),
-    measure,
-    tagH,
-  );
-  for (const { face, x, y, w, h } of shown) {
-    const color = LABEL_COLORS[topLabel(face.scores)];
+  for (
+    const { box, color, tag } of placeFaces(faces, ctx.canvas.width, ctx.canvas.height, measure, font * 1.5)
+  ) {
+    const line = ctx.lineWidth;
     ctx.strokeStyle = css(color);
-    ctx.strokeRect(x + ctx.lineWidth / 2, y + ctx.lineWidth / 2, w - ctx.lineWidth, h - ctx.lineWidth);
-    const text = faceTag(face, form);
-    const tagW = measure(text);
-    const tagX = Math.min(Math.max(0, x), Math.max(0, width - tagW));
-    const tagY = y - tagH >= 0 ? y - tagH : Math.min(y + h, height - tagH);
+    ctx.strokeRect(box.x + line / 2, box.y + line / 2, box.width - line, box.height - line);
     ctx.fillStyle = css(color);
-    ctx.fillRect(tagX, tagY, tagW, tagH);
+    ctx.fillRect(tag.x, tag.y, tag.width, tag.height);
     ctx.fillStyle = css(textOn(color));
-    ctx.fillText(text, tagX + font * 0.4, tagY + tagH / 2);
+    ctx.fillText(tag.text, tag.x + font * 0.4, tag.y + tag.height / 2);
   }
   ctx.restore();
 }
