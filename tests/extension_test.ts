@@ -29,6 +29,7 @@ import {
   makeMedia,
   openPage,
   overlayBoxes,
+  overlayElements,
   screenshot,
   serveSite,
   setSettings,
@@ -384,6 +385,23 @@ Deno.test({
           });
           await call.waitForTimeout(1500);
           await screenshot(call, "gallery");
+          // In a window too narrow for whole tags, every tag stays inside its own tile.
+          await call.setViewportSize({ width: 560, height: 420 });
+          await call.waitForTimeout(1500);
+          const narrow = await galleryTiles(call);
+          const tags = await overlayElements(call, ".label");
+          assert.ok(tags.length >= 9, `${tags.length} tags`);
+          for (const tag of tags) {
+            assert.ok(
+              narrow.some((r) =>
+                tag.x >= r.x - 3 && tag.y >= r.y - 3 && tag.x + tag.width <= r.x + r.width + 3 &&
+                tag.y + tag.height <= r.y + r.height + 3
+              ),
+              `tag "${tag.label}" at ${JSON.stringify(tag)} spills out of its tile`,
+            );
+          }
+          await screenshot(call, "gallery-narrow");
+          await call.setViewportSize({ width: 1000, height: 700 });
           await popup.bringToFront();
           await popup.waitForFunction(
             () =>
