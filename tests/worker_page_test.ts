@@ -113,6 +113,9 @@ Deno.test({
         assert.equal(await samples.count(), SAMPLE_PHOTOS.length);
         await samples.first().click();
         await page.waitForFunction(
+          `document.getElementById("status").textContent.startsWith("Analysing sample")`,
+        );
+        await page.waitForFunction(
           `/^\\d+ faces? found/.test(document.getElementById("status").textContent)`,
         );
         assert.match(await page.locator("#status").textContent() ?? "", /^3 faces found\.$/);
