@@ -112,13 +112,8 @@ Deno.test({
         await page.waitForSelector("#samples:not([hidden])");
         assert.equal(await samples.count(), SAMPLE_PHOTOS.length);
         await samples.first().click();
-        await page.waitForFunction(
-          `document.getElementById("status").textContent.startsWith("Analysing sample")`,
-        );
-        await page.waitForFunction(
-          `/^\\d+ faces? found/.test(document.getElementById("status").textContent)`,
-        );
-        assert.match(await page.locator("#status").textContent() ?? "", /^3 faces found\.$/);
+        // Sample photo 1 shows three faces (the photo before it, two).
+        await page.waitForFunction(`document.getElementById("status").textContent === "3 faces found."`);
         await page.screenshot({ path: `${SHOTS}/page_sample.png` });
         const before = requests.length;
         await page.locator("#faces li").nth(1).locator("button").click();
