@@ -59,6 +59,30 @@ function lastIndexOfAscii(bytes: Uint8Array, tag: string, from = 0): number {
 }
 
 /**
+ * Most scans a JPEG may have. Each scan of a progressive JPEG is a pass over every block of the image,
+ * so decoding time grows with scans x pixels: real progressive files have about 10, while 80,000
+ * empty scans in 1 MB hold a decoder for tens of seconds (libjpeg-turbo's TurboJPEG has a scan limit
+ * for this attack).
+ */
+export const MAX_JPEG_SCANS = 100;
+
+/**
+ * Start-of-scan markers from `from` to the first end-of-image marker, counting at most one past
+ * MAX_JPEG_SCANS. Entropy-coded data holds 0xFF only before a stuffed 0x00 or a restart marker, so
+ * every 0xFF 0xDA is a scan header (one inside a later segment's payload counts too: it only errs
+ * towards refusing).
+ */
+function jpegScans(b: Uint8Array, from: number): number {
+  let scans = 0;
+  for (let p = b.indexOf(0xff, from); p >= 0 && p + 1 < b.length; p = b.indexOf(0xff, p + 1)) {
+    const marker = b[p + 1];
+    if (marker === 0xd9) break;
+    if (marker === 0xda && ++scans > MAX_JPEG_SCANS) break;
+  }
+  return scans;
+}
+
+/**
  * JPEG: walk the marker segments from SOI as ITU T.81 B.1 lays them out (any number of 0xFF fill
  * bytes before a marker, standalone markers without a length) to the first frame header, the one a
  * decoder uses. Anything else between segments is refused rather than guessed at, so no decoy size
@@ -86,6 +110,13 @@ function jpegHeader(b: Uint8Array, view: DataView): ImageHeader {
       if (!width || !height) throw invalid("jpeg", "the frame header gives no size");
       if (lastIndexOfAscii(b, "\xff\xd9", p) < 0) {
         throw invalid("jpeg", "the data is truncated (no end marker)");
+      }
+      const scans = jpegScans(b, p + length);
+      if (scans > MAX_JPEG_SCANS) {
+        throw new ImageDecodeError(
+          "unsupported_type",
+          `a JPEG of over ${MAX_JPEG_SCANS} scans is not read (cameras and encoders write about 10)`,
+        );
       }
       return { format: "jpeg", width, height };
     }
@@ -120,6 +151,7 @@ function webpHeader(b: Uint8Array, view: DataView): ImageHeader {
     width = (bits & 0x3fff) + 1;
     height = ((bits >> 14) & 0x3fff) + 1;
   } else if (chunk === "VP8X") {
+    if (b[20] & 0x02) throw new ImageDecodeError("unsupported_type", "animated WebP is not read");
     width = 1 + (b[24] | (b[25] << 8) | (b[26] << 16));
     height = 1 + (b[27] | (b[28] << 8) | (b[29] << 16));
   } else throw invalid("webp", `unknown chunk ${JSON.stringify(chunk)}`);
@@ -214,6 +246,9 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}
   else {
     const format = header.format;
     const decoder = WASM_DECODERS[format];
+    if (format === "png" && !(await pngDataFits(bytes, header))) {
+      throw invalid("png", "its image data inflates to more than the image holds");
+    }
     if (stale.delete(format)) await decoder.init();
     try {
       frame = rgba(await decoder.decode(bytes.slice().buffer));
@@ -227,6 +262,69 @@ export async function decodeImage(bytes: Uint8Array, options: DecodeOptions = {}
     throw invalid(header.format, "the decoded size differs from the header");
   }
   return frame;
+}
+
+/** Bytes a PNG's filtered scanlines take (each row: a filter byte, then its samples), all 7 passes if interlaced. */
+function pngDataSize(b: Uint8Array, { width, height }: ImageHeader): number {
+  const samples = ({ 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 } as Record<number, number>)[b[25]] ?? 4;
+  const bits = samples * Math.min(16, b[24]);
+  const size = (w: number, h: number) => w > 0 && h > 0 ? h * (1 + Math.ceil((w * bits) / 8)) : 0;
+  if (b[28] !== 1) return size(width, height);
+  const passes = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [
+    0,
+    1,
+    1,
+    2,
+  ]];
+  return passes.reduce(
+    (sum, [x, y, dx, dy]) => sum + size(Math.ceil((width - x) / dx), Math.ceil((height - y) / dy)),
+    0,
+  );
+}
+
+/**
+ * Whether a PNG's image data inflates to no more than its scanlines need. A decoder inflates every
+ * byte of it, and deflate expands up to 1032-fold: a 16x16 PNG can carry gigabytes of zeros. The
+ * data is inflated here (natively, in small steps) only until it passes the size; a stream that is
+ * corrupt is left to the decoder to report.
+ */
+async function pngDataFits(b: Uint8Array, header: ImageHeader): Promise<boolean> {
+  const limit = pngDataSize(b, header);
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const inflate = new DecompressionStream("deflate");
+  const writer = inflate.writable.getWriter();
+  const reader = inflate.readable.getReader();
+  const feed = async () => {
+    for (let p = 8; p + 8 <= b.length;) {
+      const length = view.getUint32(p);
+      const type = String.fromCharCode(b[p + 4], b[p + 5], b[p + 6], b[p + 7]);
+      const data = b.subarray(p + 8, Math.min(b.length, p + 8 + length));
+      // Small steps: each one is inflated in one go, at most ~1000x its size.
+      if (type === "IDAT") {
+        for (let i = 0; i < data.length; i += 4096) {
+          await writer.write(data.subarray(i, i + 4096) as Uint8Array<ArrayBuffer>);
+        }
+      }
+      if (type === "IEND") break;
+      p += 12 + length;
+    }
+    await writer.close();
+  };
+  feed().catch(() => {});
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return true;
+      total += value.length;
+      if (total > limit) return false;
+    }
+  } catch {
+    return true;
+  } finally {
+    reader.cancel().catch(() => {});
+    writer.abort().catch(() => {});
+  }
 }
 
 function rgba(image: ImageData): Frame {

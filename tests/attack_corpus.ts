@@ -6,6 +6,8 @@
 import encodePng from "@jsquash/png/encode.js";
 import encodeJpeg from "@jsquash/jpeg/encode.js";
 import encodeWebp from "@jsquash/webp/encode.js";
+import { decodeImage } from "../shared/decode.ts";
+import { resampleGray, toGray } from "../shared/preprocess.ts";
 
 /** One hostile request. */
 export interface AttackCase {
@@ -179,19 +181,93 @@ function pngChunk(type: string, data: Uint8Array): Uint8Array {
 }
 
 /** A valid 8-bit grey PNG of side x side black pixels, built directly (fast even for large sides). */
-export async function greyPng(side: number): Promise<Uint8Array> {
+export function greyPng(side: number): Promise<Uint8Array> {
+  return greyPngInflating(side, (side + 1) * side); // filter byte 0 + zeros per row
+}
+
+/**
+ * A side x side grey PNG whose image data inflates to `bytes` zeros: (side + 1) x side is exact,
+ * more is a deflate bomb that a decoder inflates to the end.
+ */
+export async function greyPngInflating(side: number, bytes: number): Promise<Uint8Array> {
   const ihdr = new Uint8Array(13);
   const view = new DataView(ihdr.buffer);
   view.setUint32(0, side);
   view.setUint32(4, side);
   ihdr.set([8, 0, 0, 0, 0], 8);
-  const raw = new Uint8Array((side + 1) * side); // filter byte 0 + zeros per row
   return concat([
     new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     pngChunk("IHDR", ihdr),
-    pngChunk("IDAT", await deflate(raw)),
+    pngChunk("IDAT", await deflate(new Uint8Array(bytes))),
     pngChunk("IEND", new Uint8Array()),
   ]);
+}
+
+/** Bits packed MSB first into JPEG entropy-coded bytes: padded with 1s, each 0xFF stuffed with 0x00. */
+function entropyBytes(bits: number[]): number[] {
+  const bytes: number[] = [];
+  for (let i = 0; i < bits.length; i += 8) {
+    let byte = 0;
+    for (let k = 0; k < 8; k++) byte = (byte << 1) | (bits[i + k] ?? 1);
+    bytes.push(byte);
+    if (byte === 0xff) bytes.push(0);
+  }
+  return bytes;
+}
+
+/**
+ * A width x height grey progressive JPEG of mid grey in `scans` scans: one DC scan, then AC scans
+ * that each code every block as one end-of-band run (a few bytes per scan, yet a decoder visits every
+ * block in each). 80,000 scans of 1000x1000 make 1 MB.
+ */
+export function jpegManyScans(width: number, height: number, scans: number): Uint8Array {
+  const out: number[] = [0xff, 0xd8];
+  const segment = (marker: number, body: number[]) =>
+    out.push(0xff, marker, (body.length + 2) >> 8, (body.length + 2) & 0xff, ...body);
+  segment(0xdb, [0, ...new Array(64).fill(1)]);
+  segment(0xc2, [8, height >> 8, height & 0xff, width >> 8, width & 0xff, 1, 1, 0x11, 0]);
+  const blocks = Math.ceil(width / 8) * Math.ceil(height / 8);
+  // DC: one symbol (difference 0), code "0": every block is one 0 bit.
+  segment(0xc4, [0x00, 1, ...new Array(15).fill(0), 0]);
+  segment(0xda, [1, 1, 0x00, 0, 0, 0]);
+  out.push(...entropyBytes(new Array(blocks).fill(0)));
+  // AC: end-of-band runs of up to 32767 blocks, symbol r << 4 then r bits (run = 2^r + those bits).
+  const runs: number[] = [];
+  for (let left = blocks; left > 0; left -= Math.min(left, 32767)) runs.push(Math.min(left, 32767));
+  const symbols = [...new Set(runs.map((n) => Math.floor(Math.log2(n)) << 4))];
+  const counts = new Array(16).fill(0);
+  counts[3] = symbols.length; // 4-bit codes 0000, 0001, …
+  segment(0xc4, [0x10, ...counts, ...symbols]);
+  const bits: number[] = [];
+  for (const n of runs) {
+    const r = Math.floor(Math.log2(n));
+    const code = symbols.indexOf(r << 4);
+    for (let k = 3; k >= 0; k--) bits.push((code >> k) & 1);
+    for (let k = r - 1; k >= 0; k--) bits.push((n >> k) & 1);
+  }
+  const scan = [0xff, 0xda, 0, 8, 1, 1, 0x00, 1, 63, 0, ...entropyBytes(bits)];
+  const bytes = new Uint8Array(out.length + (scans - 1) * scan.length + 2);
+  bytes.set(out);
+  for (let i = 0; i < scans - 1; i++) bytes.set(scan, out.length + i * scan.length);
+  bytes.set([0xff, 0xd9], bytes.length - 2);
+  return bytes;
+}
+
+/** An animated WebP's header: VP8X with the animation flag and an ANIM chunk, side x side. */
+export function webpAnimated(side: number): Uint8Array {
+  const bytes = new Uint8Array(12 + 18 + 14);
+  const view = new DataView(bytes.buffer);
+  const ascii = (text: string, at: number) => [...text].forEach((c, i) => (bytes[at + i] = c.charCodeAt(0)));
+  ascii("RIFF", 0);
+  view.setUint32(4, bytes.length - 8, true);
+  ascii("WEBPVP8X", 8);
+  view.setUint32(16, 10, true);
+  bytes[20] = 0x02; // animation
+  view.setUint16(24, side - 1, true);
+  view.setUint16(27, side - 1, true);
+  ascii("ANIM", 30);
+  view.setUint32(34, 6, true);
+  return bytes;
 }
 
 /** A PNG header (with IEND) claiming width x height, with no pixel data to speak of. */
@@ -207,6 +283,22 @@ export function pngClaiming(width: number, height: number): Uint8Array {
     pngChunk("IDAT", new Uint8Array([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])),
     pngChunk("IEND", new Uint8Array()),
   ]);
+}
+
+/** A photo (any format we read) enlarged to about `pixels` pixels, in grey, as a JPEG: a maximum-size upload. */
+export async function enlargedPhoto(photo: Uint8Array, pixels: number): Promise<Uint8Array> {
+  const source = await decodeImage(photo);
+  const scale = Math.sqrt(pixels / (source.width * source.height));
+  const width = Math.floor(source.width * scale);
+  const height = Math.floor(source.height * scale);
+  const whole = { x: 0, y: 0, width: source.width, height: source.height };
+  const grey = resampleGray(toGray(source), source.width, source.height, whole, width, height);
+  const data = new Uint8ClampedArray(width * height * 4);
+  for (let i = 0; i < grey.length; i++) {
+    data[i * 4] = data[i * 4 + 1] = data[i * 4 + 2] = grey[i];
+    data[i * 4 + 3] = 255;
+  }
+  return new Uint8Array(await encodeJpeg(imageData(data, width, height), { quality: 85 }));
 }
 
 /** Multipart body with the given parts (name, filename or null for a text field, bytes). */
@@ -225,6 +317,34 @@ export function multipart(parts: [string, string | null, Uint8Array][]): { body:
   }
   chunks.push(enc.encode(`--${boundary}--\r\n`));
   return { body: concat(chunks), type: `multipart/form-data; boundary=${boundary}` };
+}
+
+/** One upload: its body and content type. */
+export interface Upload {
+  name: string;
+  body: Uint8Array;
+  type: string;
+}
+
+/**
+ * Junk uploads of about `size` bytes that a server must read in full before it can refuse them: a
+ * raw "JPEG" (its magic, then noise), the same as a multipart part, and as a JSON base64 image.
+ */
+export function junkUploads(size: number): Upload[] {
+  const random = prng(size);
+  const junk = Uint8Array.from({ length: size - 1024 }, () => Math.floor(random() * 256));
+  junk.set([0xff, 0xd8, 0xff, 0xe0]);
+  const form = multipart([["image", "junk.jpg", junk]]);
+  const base64 = junk.subarray(0, Math.floor(((size - 1024) * 3) / 4)).toBase64();
+  return [
+    { name: "raw", body: junk, type: "image/jpeg" },
+    { name: "multipart", body: form.body, type: form.type },
+    {
+      name: "json",
+      body: new TextEncoder().encode(JSON.stringify({ image: base64 })),
+      type: "application/json",
+    },
+  ];
 }
 
 /** Small valid images of every format the fuzzer starts from (a face-like grey pattern, 64x48). */
@@ -365,6 +485,27 @@ export async function attackCases(jpeg: Uint8Array): Promise<AttackCase[]> {
       body: jpeg.slice(0, Math.floor(jpeg.length * 0.14)),
       headers: RAW("image/jpeg"),
       expect: [400],
+    },
+    {
+      name: "JPEG, 1000x1000 progressive in 80,000 empty scans (1 MB)",
+      path: "/v1/analyze",
+      body: jpegManyScans(1000, 1000, 80_000),
+      headers: RAW("image/jpeg"),
+      expect: [415],
+    },
+    {
+      name: "PNG, 16x16 whose data inflates to 64 MB",
+      path: "/v1/analyze",
+      body: await greyPngInflating(16, 64 << 20),
+      headers: RAW("image/png"),
+      expect: [400],
+    },
+    {
+      name: "WebP, animated",
+      path: "/v1/analyze",
+      body: webpAnimated(64),
+      headers: RAW("image/webp"),
+      expect: [415],
     },
     {
       name: "PNG header claiming 100000x100000",

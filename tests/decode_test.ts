@@ -2,8 +2,23 @@ import assert from "node:assert/strict";
 import encodePng from "@jsquash/png/encode.js";
 import encodeJpeg from "@jsquash/jpeg/encode.js";
 import encodeWebp from "@jsquash/webp/encode.js";
-import { decodeImage, ImageDecodeError, imageSize, readHeader, sniffFormat } from "../shared/decode.ts";
-import { jpegWithSize, pngClaiming, tiffSelfLoop } from "./attack_corpus.ts";
+import {
+  decodeImage,
+  ImageDecodeError,
+  imageSize,
+  MAX_JPEG_SCANS,
+  readHeader,
+  sniffFormat,
+} from "../shared/decode.ts";
+import {
+  greyPng,
+  greyPngInflating,
+  jpegManyScans,
+  jpegWithSize,
+  pngClaiming,
+  tiffSelfLoop,
+  webpAnimated,
+} from "./attack_corpus.ts";
 
 const W = 5;
 const H = 3;
@@ -173,4 +188,26 @@ Deno.test("decodeImage enforces its pixel budget for every format", async () => 
     assert.match(await failure(bytes, width * height - 1), /^image_too_large/, sniffFormat(bytes)!);
     assert.equal(await failure(bytes, width * height), "decoded");
   }
+});
+
+Deno.test("decoding cost: many-scan JPEGs, animated WebP and PNG data that inflates past its image are refused", async () => {
+  // A progressive JPEG at the scan limit decodes; one scan more is refused from the header alone.
+  const atLimit = jpegManyScans(64, 48, MAX_JPEG_SCANS);
+  const frame = await decodeImage(atLimit);
+  assert.equal(frame.width, 64);
+  assert.equal(frame.data[0], 128);
+  const over = jpegManyScans(64, 48, MAX_JPEG_SCANS + 1);
+  assert.throws(() => readHeader(over), (e: ImageDecodeError) => e.code === "unsupported_type");
+  assert.match(await failure(over), /^unsupported_type: a JPEG of over 100 scans is not read/);
+  // The 1 MB attack (80,000 scans) is refused at once, not decoded for seconds.
+  const attack = jpegManyScans(1000, 1000, 80_000);
+  const start = performance.now();
+  assert.match(await failure(attack), /^unsupported_type/);
+  assert.ok(performance.now() - start < 1000, "refused from the header walk");
+  assert.match(await failure(webpAnimated(64)), /^unsupported_type: animated WebP/);
+  // 16x16 pixels need 272 bytes of data; 64 MB of zeros behind them is refused before the decoder runs.
+  assert.equal(await failure(await greyPngInflating(16, 17 * 16)), "decoded");
+  assert.match(await failure(await greyPngInflating(16, 64 << 20)), /^invalid_image: .*inflates to more/);
+  assert.match(await failure(await greyPngInflating(16, 17 * 16 + 1)), /^invalid_image/);
+  assert.equal((await decodeImage(await greyPng(300))).width, 300);
 });
