@@ -1,5 +1,5 @@
 import { faceCrop } from "./align.ts";
-import type { DetectOptions, FaceDetector } from "./detector.ts";
+import type { Detection, DetectOptions, FaceDetector } from "./detector.ts";
 import { type Label, LABELS, scoresRecord } from "./labels.ts";
 import { argmax } from "./metrics.ts";
 import type { ExpressionModel } from "./model.ts";
@@ -47,6 +47,15 @@ function checkFrame(frame: Frame) {
   }
 }
 
+/** Each detection with its expression, from the model's probabilities for it (in the same order). */
+export function faceResults(detections: Detection[], probs: Float32Array[]): FaceResult[] {
+  return detections.map((d, i) => ({
+    box: d.box,
+    score: d.score,
+    expression: { label: LABELS[argmax(probs[i])], scores: scoresRecord(probs[i]) },
+  }));
+}
+
 /** Find faces in a frame, crop each as the model was trained, classify them in one batch. */
 export function createAnalyzer(options: AnalyzerOptions) {
   const { model, detector } = options;
@@ -66,11 +75,7 @@ export function createAnalyzer(options: AnalyzerOptions) {
       const probs = await model.classify(inputs, { flip: options.flip });
       const done = performance.now();
       return {
-        faces: detections.map((d, i) => ({
-          box: d.box,
-          score: d.score,
-          expression: { label: LABELS[argmax(probs[i])], scores: scoresRecord(probs[i]) },
-        })),
+        faces: faceResults(detections, probs),
         width: frame.width,
         height: frame.height,
         timings: { detectMs: detected - start, classifyMs: done - detected, totalMs: done - start },

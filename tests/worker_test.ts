@@ -7,7 +7,7 @@ import { loadModel } from "../shared/model.ts";
 import { createApp, type DetectorName, type Engine } from "../worker/app.ts";
 import { PAGE_FILES, readPageFile } from "../worker/assets.ts";
 import { inlineDecoder } from "../worker/decoding.ts";
-import { greyPng } from "./attack_corpus.ts";
+import { greyPng, pngClaiming } from "./attack_corpus.ts";
 import { ROOT } from "./helpers.ts";
 
 await initDenoTf();
@@ -203,7 +203,12 @@ Deno.test("analyze refuses bad input with the right status and code", async () =
   const bomb = (await cropPng(0)).slice();
   new DataView(bomb.buffer).setUint32(16, 100000);
   new DataView(bomb.buffer).setUint32(20, 100000);
-  await expectError(await post("/v1/analyze", bomb, { "content-type": "image/png" }), 413, "image_too_large");
+  const refused = await post("/v1/analyze", bomb, { "content-type": "image/png" });
+  assert.equal(
+    (await refused.clone().json()).error.message,
+    "image: 100000x100000 is 10,000,000,000 pixels; the limit is 40,000,000 pixels",
+  );
+  await expectError(refused, 413, "image_too_large");
   const small = createApp(engine, { maxBodyBytes: 1000 });
   await expectError(
     await small.request("/v1/analyze", { method: "POST", body: photo, headers: jpeg }),
@@ -240,6 +245,17 @@ Deno.test("classify returns one result per crop, in order, and checks the batch"
     400,
     "invalid_base64",
     "faces[1]",
+  );
+  // Crops past the request's pixel budget: the crop that crosses it is named once, with the real limit.
+  const big = b64(pngClaiming(6000, 6000));
+  const over = await post("/v1/classify", JSON.stringify({ faces: [b64(crops[0]), big, big] }), {
+    "content-type": "application/json",
+  });
+  assert.equal(over.status, 413);
+  assert.equal(
+    (await over.json()).error.message,
+    "faces[2] (6000x6000) brings the crops to 72,002,304 pixels; the limit is 40,000,000 pixels for all " +
+      "crops of a request together",
   );
 });
 
@@ -396,7 +412,7 @@ Deno.test("every row of the API reference's error table is what the server answe
     const held = createApp(engine, {
       maxInFlightPixels: 1,
       maxWaiting: 0,
-      decoder: { ...inline, frame: (...args) => (admitted(), gate.then(() => inline.frame(...args))) },
+      decoder: { ...inline, open: (...args) => (admitted(), gate.then(() => inline.open(...args))) },
     });
     const first = postTo(held, "/v1/analyze", photo);
     await inside;

@@ -1,27 +1,28 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
-import encodePng from "@jsquash/png/encode.js";
-import { createAnalyzer, faceCrop } from "../shared/analyzer.ts";
+import { faceCrop } from "../shared/analyzer.ts";
 import { DETECTOR_NAMES, type DetectorName, type FaceDetector } from "../shared/detector.ts";
-import type { Canvas } from "../shared/draw.ts";
-import { explainFace, renderExplanation } from "../shared/explain.ts";
+import { explainFace } from "../shared/explain.ts";
 import { count, LABELS, scoresRecord } from "../shared/labels.ts";
 import { argmax } from "../shared/metrics.ts";
 import type { ExpressionModel } from "../shared/model.ts";
-import { type Box, faceInput, type Frame } from "../shared/preprocess.ts";
+import type { Box } from "../shared/preprocess.ts";
 import { numberFaces } from "../shared/result_view.ts";
 import type { Asset } from "./assets.ts";
-import { checkPixels, readHeader } from "../shared/decode.ts";
-import { createPixelBudget } from "./admission.ts";
+import { readHeader } from "../shared/decode.ts";
+import { createByteBudget, createPixelBudget, type Deadline, deadlineFromNow } from "./admission.ts";
 import { apiKeyAuth } from "./auth.ts";
-import { type Decoder, inlineDecoder } from "./decoding.ts";
+import { type Decoder, inlineDecoder, type Picture } from "./decoding.ts";
 import { ApiError, decodeFailure, errorResponse } from "./errors.ts";
+import { analyzePicture, findFaces, PREVIEW_SIDE } from "./faces.ts";
+import { parseJson as parseJsonHere } from "./pixels.ts";
 import { fromBase64, type Limits, type RequestContent } from "./input.ts";
 import { documentHeader, registerComponents } from "./openapi.ts";
 import { bodyParams, paramsHook } from "./params.ts";
+import { PROFILES } from "./profiles.ts";
 import { apiRoutes } from "./routes.ts";
-import { AnalyzeParams, ExplainParams } from "./schemas.ts";
+import { AnalyzeParams, DEFAULT_MIN_FACE_SIZE, ExplainParams } from "./schemas.ts";
 
 /** One of the shipped detectors (re-exported for the routes' callers). */
 export type { DetectorName };
@@ -33,14 +34,20 @@ export interface Engine {
   figures: Record<string, unknown> | null;
 }
 
-/** Options for createApp; limits default to 8 MB bodies, 40 MP per request, 32 crops and 10 s per body. */
+/** Options for createApp; what is not given comes from the default profile (worker/profiles.ts). */
 export interface AppOptions extends Partial<Limits> {
-  /** Where images are decoded (default: inline, on the calling thread). */
+  /** Where images are decoded and their pixel-sized work done (default: inline, on the calling thread). */
   decoder?: Decoder;
   /** Pixels decoded or analysed at once across requests (default 2 x maxPixels). */
   maxInFlightPixels?: number;
   /** Requests that may wait for room before 503 busy (default 8). */
   maxWaiting?: number;
+  /** Bytes of request bodies held at once across requests, 503 busy past them (default 8 x maxBodyBytes). */
+  maxBodyBytesInFlight?: number;
+  /** Most ms a request waits, once its body has arrived, for its image work to start; then 503 busy (default 2 s). */
+  queueTimeoutMs?: number;
+  /** Most ms from a request's body arriving to the end of its image work; then 422 decode_timeout (default 15 s). */
+  decodeTimeoutMs?: number;
   /** When set, /v1/* requests need `Authorization: Bearer <apiKey>`. */
   apiKey?: string;
   /** Extra origins allowed by CORS (extension origins are always allowed). */
@@ -57,10 +64,6 @@ function base64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
-async function png(canvas: Canvas): Promise<Uint8Array> {
-  return new Uint8Array(await encodePng({ ...canvas, colorSpace: "srgb" } as ImageData));
-}
-
 /** The image of a request: a raw image body, multipart field `image`, or JSON `image` (base64). */
 function imageBytes(content: RequestContent): Uint8Array {
   if (content.raw) return content.raw;
@@ -73,40 +76,77 @@ function imageBytes(content: RequestContent): Uint8Array {
   );
 }
 
+/** An image's header (format and size, nothing decoded), or the 4xx that names `field`. */
+function headerOf(bytes: Uint8Array, field: string) {
+  try {
+    return readHeader(bytes);
+  } catch (error) {
+    throw decodeFailure(error, field);
+  }
+}
+
+/** A pixel count as people read it: "40,000,000 pixels". */
+function pixels(n: number): string {
+  return `${n.toLocaleString("en-US")} pixels`;
+}
+
 /** The Hono app: stateless routes over the shared core, checked and described by one set of schemas. */
 export function createApp(engine: Engine, options: AppOptions = {}) {
+  const defaults = PROFILES.default;
   const limits: Limits = {
-    maxBodyBytes: options.maxBodyBytes ?? 8 * 1024 * 1024,
-    maxPixels: options.maxPixels ?? 40_000_000,
-    maxCrops: options.maxCrops ?? 32,
-    bodyTimeoutMs: options.bodyTimeoutMs ?? 10_000,
+    maxBodyBytes: options.maxBodyBytes ?? defaults.maxBodyBytes,
+    maxPixels: options.maxPixels ?? defaults.maxPixels,
+    maxCrops: options.maxCrops ?? defaults.maxCrops,
+    bodyTimeoutMs: options.bodyTimeoutMs ?? defaults.bodyTimeoutMs,
   };
   const decoder = options.decoder ?? inlineDecoder();
   const budget = createPixelBudget({
     capacity: options.maxInFlightPixels ?? 2 * limits.maxPixels,
-    maxWaiting: options.maxWaiting ?? 8,
+    maxWaiting: options.maxWaiting ?? defaults.maxWaiting,
   });
-  /** The pixels of one image, refused (413) past the request's budget before any decoding. */
-  const imagePixels = (bytes: Uint8Array, field: string, budgetLeft = limits.maxPixels) => {
-    try {
-      const { width, height } = readHeader(bytes);
-      checkPixels(width, height, budgetLeft, field);
-      return width * height;
-    } catch (error) {
-      throw decodeFailure(error, field);
-    }
-  };
-  /** Decode a request's image within the shared budget and run `work` on it. */
-  const withFrame = <T>(bytes: Uint8Array, work: (frame: Frame) => T | Promise<T>) =>
-    budget.run(
-      imagePixels(bytes, "image"),
-      async () => work(await decoder.frame(bytes, limits.maxPixels, "image")),
+  const bodies = createByteBudget(
+    Math.max(limits.maxBodyBytes, options.maxBodyBytesInFlight ?? 8 * limits.maxBodyBytes),
+  );
+  /** A request's deadline, from the moment its body has arrived. */
+  const deadline = () =>
+    deadlineFromNow(
+      options.queueTimeoutMs ?? defaults.queueTimeoutMs,
+      options.decodeTimeoutMs ?? defaults.decodeTimeoutMs,
     );
+  /** The pixels of a request's image, refused (413) past the per-request budget before any decoding. */
+  const imagePixels = (bytes: Uint8Array) => {
+    const { width, height } = headerOf(bytes, "image");
+    if (width * height > limits.maxPixels) {
+      throw new ApiError(
+        413,
+        "image_too_large",
+        `image: ${width}x${height} is ${pixels(width * height)}; the limit is ${pixels(limits.maxPixels)}`,
+      );
+    }
+    return width * height;
+  };
+  /** Decode a request's image within the shared budget, hold it (in a decode worker) for `work`, then free it. */
+  const withPicture = <T>(bytes: Uint8Array, work: (picture: Picture) => Promise<T>, due: Deadline) =>
+    budget.run(imagePixels(bytes), async () => {
+      const picture = await decoder.open(
+        { bytes, maxPixels: limits.maxPixels, field: "image" },
+        PREVIEW_SIDE,
+        due,
+      );
+      try {
+        return await work(picture);
+      } finally {
+        picture.release();
+      }
+    }, due);
   const { model } = engine;
   const size = model.info.inputSize;
   const modelId = `${model.info.name}@${model.info.version}`;
   const secured = Boolean(options.apiKey);
-  const routes = apiRoutes(limits, secured);
+  // A large JSON body is parsed where images are decoded, off the event loop.
+  const parseJson = (body: Uint8Array) =>
+    body.length > 256 * 1024 ? decoder.json(body, deadline()) : Promise.resolve(parseJsonHere(body));
+  const routes = apiRoutes(limits, secured, { bodies, parseJson });
   const app = new OpenAPIHono({ defaultHook: paramsHook });
   registerComponents(app, limits, secured);
 
@@ -151,9 +191,10 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
       ...bodyParams(AnalyzeParams, content.fields, c.req.query()),
     };
     const detector = await engine.detector(name);
-    const result = await withFrame(
+    const result = await withPicture(
       imageBytes(content),
-      (frame) => createAnalyzer({ model, detector }).analyze(frame, { maxFaces, minFaceSize }),
+      (picture) => analyzePicture(picture, model, detector, { maxFaces, minFaceSize }),
+      deadline(),
     );
     // Left to right and numbered from 1, as the CLI and every view number faces.
     const faces = numberFaces(result.faces);
@@ -179,14 +220,26 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
     // One budget for the whole request: all its crops together within maxPixels.
     let total = 0;
     for (const [i, crop] of crops.entries()) {
-      total += imagePixels(crop, `faces[${i}]`, limits.maxPixels - total);
+      const { width, height } = headerOf(crop, `faces[${i}]`);
+      total += width * height;
+      if (total > limits.maxPixels) {
+        throw new ApiError(
+          413,
+          "image_too_large",
+          `faces[${i}] (${width}x${height}) brings the crops to ${pixels(total)}; the limit is ` +
+            `${pixels(limits.maxPixels)} for all crops of a request together`,
+        );
+      }
     }
+    const due = deadline();
     const probs = await budget.run(total, async () => {
       const inputs = await Promise.all(
-        crops.map((crop, i) => decoder.faceInput(crop, limits.maxPixels, size, `faces[${i}]`)),
+        crops.map((bytes, i) =>
+          decoder.faceInput({ bytes, maxPixels: limits.maxPixels, field: `faces[${i}]` }, size, due)
+        ),
       );
       return model.classify(inputs);
-    });
+    }, due);
     return c.json({
       results: probs.map((p) => ({ label: LABELS[argmax(p)], scores: scoresRecord(p) })),
       model: modelId,
@@ -200,33 +253,20 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
       ...bodyParams(ExplainParams, content.fields, c.req.query()),
     };
     const detector = crop ? null : await engine.detector(name);
-    const { input, box } = await withFrame(
-      imageBytes(content),
-      (frame): { input: Float32Array; box: Box | null } => {
-        if (!detector) return { input: faceInput(frame, size), box: null };
-        const faces = detector.detect(frame, { maxFaces: 50 });
-        if (faces.length === 0) {
-          throw new ApiError(
-            422,
-            "no_face",
-            "no face found: faces must be at least 24 px; try a larger photo, the blazeface-short detector " +
-              "for faces near the camera, or crop=true for a photo that is already a face crop",
-          );
-        }
-        if (faceNumber > faces.length) {
-          throw new ApiError(
-            422,
-            "no_such_face",
-            `found ${count(faces.length, "face")}; face ${faceNumber} does not exist (faces are numbered ` +
-              "from 1, left to right)",
-          );
-        }
-        const found = numberFaces(faces)[faceNumber - 1].box;
-        return { input: faceInput(frame, size, faceCrop(found, detector.cropMargin)), box: found };
-      },
-    );
+    const bytes = imageBytes(content);
+    const due = deadline();
+    const { input, box } = detector
+      ? await withPicture(bytes, (picture) => explainedFace(picture, detector, faceNumber), due)
+      : {
+        input: await budget.run(
+          imagePixels(bytes),
+          () => decoder.faceInput({ bytes, maxPixels: limits.maxPixels, field: "image" }, size, due),
+          due,
+        ),
+        box: null,
+      };
     const explanation = await explainFace(model, input, { classIndex });
-    const picture = await png(renderExplanation(explanation));
+    const picture = await decoder.picture(explanation, due);
     if ((c.req.header("accept") ?? "").includes("image/png")) {
       return c.body(picture as Uint8Array<ArrayBuffer>, 200, { "content-type": "image/png" });
     }
@@ -239,6 +279,31 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
       model: modelId,
     }, 200);
   });
+
+  /** Face number `faceNumber` of a picture (from 1, left to right) as the model's input, and its box. */
+  const explainedFace = async (picture: Picture, detector: FaceDetector, faceNumber: number) => {
+    const faces = findFaces(detector, picture, { maxFaces: 50, minFaceSize: DEFAULT_MIN_FACE_SIZE });
+    if (faces.length === 0) {
+      throw new ApiError(
+        422,
+        "no_face",
+        `no face found: faces must be at least ${DEFAULT_MIN_FACE_SIZE} px; try a larger photo, the ` +
+          "blazeface-short detector for faces near the camera, or crop=true for a photo that is already a " +
+          "face crop",
+      );
+    }
+    if (faceNumber > faces.length) {
+      throw new ApiError(
+        422,
+        "no_such_face",
+        `found ${count(faces.length, "face")}; face ${faceNumber} does not exist (faces are numbered ` +
+          "from 1, left to right)",
+      );
+    }
+    const box: Box = numberFaces(faces)[faceNumber - 1].box;
+    const [input] = await picture.crops([{ box: faceCrop(box, detector.cropMargin), angle: 0 }], size);
+    return { input, box };
+  };
 
   const pageFile = options.pageFile;
   if (pageFile) {

@@ -1,4 +1,4 @@
-/** `deno task start`: the Mien edge API on the bundled model (PORT, MIEN_API_KEY, MIEN_MAX_BODY_BYTES, …). */
+/** `deno task start`: the Mien edge API on the bundled model (PORT, MIEN_PROFILE, MIEN_API_KEY, MIEN_MAX_BODY_BYTES, …). */
 import { loadDetector } from "../runtime/deno_analyzer.ts";
 import { initDenoTf } from "../runtime/deno_tf.ts";
 import type { FaceDetector } from "../shared/detector.ts";
@@ -6,6 +6,7 @@ import { loadModel } from "../shared/model.ts";
 import { createApp, type DetectorName } from "./app.ts";
 import { readPageFile } from "./assets.ts";
 import { type Decoder, inlineDecoder, workerDecoder } from "./decoding.ts";
+import { type Profile, type ProfileName, PROFILES, SETTING_NAMES } from "./profiles.ts";
 
 /** A number from the environment (at least `min`), or the fallback when unset. */
 function envNumber(name: string, fallback: number, min = Number.MIN_VALUE): number {
@@ -27,8 +28,28 @@ async function readFigures(): Promise<Record<string, unknown> | null> {
   }
 }
 
+/**
+ * The budgets for this server: the profile MIEN_PROFILE names ("default", or "edge" for an edge
+ * platform's isolates), each replaced by its own variable where that is set.
+ */
+export function serverProfile(): Profile {
+  const name = Deno.env.get("MIEN_PROFILE") || "default";
+  if (!Object.hasOwn(PROFILES, name)) {
+    throw new Error(`MIEN_PROFILE must be one of ${Object.keys(PROFILES).join(", ")}, not "${name}"`);
+  }
+  const profile: Profile = { ...PROFILES[name as ProfileName] };
+  for (const key of Object.keys(SETTING_NAMES) as (keyof Profile)[]) {
+    const whole = key === "maxWaiting" || key === "decodeWorkers";
+    profile[key] = whole
+      ? Math.floor(envNumber(SETTING_NAMES[key], profile[key], 0))
+      : envNumber(SETTING_NAMES[key], profile[key]);
+  }
+  return profile;
+}
+
 /** The API app on the bundled model and the default detector, configured from the environment. */
 export async function createServerApp() {
+  const profile = serverProfile();
   await initDenoTf();
   const model = await loadModel();
   const detectors = new Map<DetectorName, Promise<FaceDetector>>();
@@ -39,25 +60,17 @@ export async function createServerApp() {
   await detector("blazeface");
   const figures = await readFigures();
   const app = createApp({ model, detector, figures }, {
+    ...profile,
     apiKey: Deno.env.get("MIEN_API_KEY") || undefined,
-    maxBodyBytes: envNumber("MIEN_MAX_BODY_BYTES", 8 * 1024 * 1024),
-    maxPixels: envNumber("MIEN_MAX_PIXELS", 40_000_000),
-    maxCrops: envNumber("MIEN_MAX_CROPS", 32),
-    bodyTimeoutMs: envNumber("MIEN_BODY_TIMEOUT_MS", 10_000),
-    maxWaiting: envNumber("MIEN_MAX_WAITING", 8),
-    decoder: createDecoder(),
+    decoder: createDecoder(profile.decodeWorkers),
     corsOrigins: Deno.env.get("MIEN_CORS_ORIGINS")?.split(",").filter(Boolean),
     pageFile: readPageFile,
   });
   return app;
 }
 
-/**
- * Decoding workers where the platform has them (MIEN_DECODE_WORKERS, default 2; 0 decodes inline),
- * inline decoding where it does not (Deno Deploy runs no Web Workers).
- */
-function createDecoder(): Decoder {
-  const size = Math.floor(envNumber("MIEN_DECODE_WORKERS", 2, 0));
+/** Decode workers where the platform has them and `size` > 0, else decoding on the event loop (Deno Deploy runs no Web Workers). */
+function createDecoder(size: number): Decoder {
   return size > 0 && typeof Worker === "function" ? workerDecoder({ size }) : inlineDecoder();
 }
 

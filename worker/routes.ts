@@ -1,6 +1,7 @@
 /** Every route of the API, declared once: the app serves and checks them, /openapi.json describes them. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { contentReader, type Limits } from "./input.ts";
+import { MAX_JPEG_SCANS } from "../shared/decode.ts";
+import { type ContentOptions, contentReader, type Limits } from "./input.ts";
 import {
   Analysis,
   AnalyzeParams,
@@ -21,9 +22,11 @@ const ERRORS = {
   404: "no such file",
   408: "the body did not arrive in time",
   413: "the body is too large, or its images have too many pixels",
-  415: "not a PNG, JPEG, WebP or BMP image, or a content type this route does not take",
+  415: "not a PNG, JPEG, WebP or BMP image, a kind of one that is not read (compressed BMP, animated WebP, " +
+    `a JPEG of over ${MAX_JPEG_SCANS} scans), or a content type this route does not take`,
   422: "a parameter out of range, no face or no such face, an image too slow to decode",
-  503: "busy with other images: retry after Retry-After seconds",
+  503:
+    "busy with other images or uploads (its work could not start in time): retry after Retry-After seconds",
 } as const;
 
 /** Headers that come with an error status. */
@@ -84,9 +87,9 @@ function imageBody(json: BodySchemaName, form: BodySchemaName) {
   };
 }
 
-/** The routes for `limits`; `secured` when /v1/* needs the bearer key. */
-export function apiRoutes(limits: Limits, secured: boolean) {
-  const readContent = contentReader(limits);
+/** The routes for `limits`; `secured` when /v1/* needs the bearer key; bodies read as `content` says. */
+export function apiRoutes(limits: Limits, secured: boolean, content: ContentOptions = {}) {
+  const readContent = contentReader(limits, content);
   const security = secured ? [{ bearer: [] }] : [];
   const keyed = errors(secured ? [401] : []);
   const failures = errors(secured ? [400, 401, 408, 413, 415, 422, 503] : [400, 408, 413, 415, 422, 503]);

@@ -20,10 +20,13 @@ const detector = z.preprocess(
   z.enum(DETECTOR_NAMES, { error: `must be one of ${DETECTOR_NAMES.join(", ")}` }),
 ).default(DETECTOR_NAMES[0]).openapi({ description: "face detector" });
 
+/** The smallest face side, in image pixels, that /v1/analyze reports by default and /v1/explain looks for. */
+export const DEFAULT_MIN_FACE_SIZE = 24;
+
 /** `/v1/analyze`'s parameters, taken from the query or else from the body's fields. */
 export const AnalyzeParams = z.object({
   maxFaces: integer(1, 50, 10, "most faces to report, the most confident first"),
-  minFaceSize: integer(8, 4096, 24, "smallest face side in pixels"),
+  minFaceSize: integer(8, 4096, DEFAULT_MIN_FACE_SIZE, "smallest face side in pixels"),
   detector,
 });
 
