@@ -10,7 +10,7 @@ import type { DetectOptions, DetectorName } from "./shared/detector.ts";
 import { type Label, LABELS, scoresRecord } from "./shared/labels.ts";
 import { argmax } from "./shared/metrics.ts";
 import { type Box, faceInput, type Frame } from "./shared/preprocess.ts";
-import { numberFaces } from "./shared/result_view.ts";
+import { numberFaces } from "./shared/view_faces.ts";
 import {
   createVideoAnalyzer,
   type VideoAnalyzerOptions,

@@ -7,7 +7,7 @@ import type { AnalysisResult, FaceResult } from "../shared/analyzer.ts";
 import { count } from "../shared/labels.ts";
 import { loadModel } from "../shared/model.ts";
 import { type Box, type Frame, shrinkRgb } from "../shared/preprocess.ts";
-import { numberFaces } from "../shared/result_view.ts";
+import { numberFaces } from "../shared/view_faces.ts";
 import { createDenoAnalyzer, loadDetector } from "../runtime/deno_analyzer.ts";
 import { initDenoTf } from "../runtime/deno_tf.ts";
 import { analyzeVideoFile, type VideoJob } from "./video.ts";

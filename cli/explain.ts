@@ -5,7 +5,7 @@ import { decodeImage } from "../shared/decode.ts";
 import { explainFace, renderExplanation } from "../shared/explain.ts";
 import { count, labelIndex, LABELS } from "../shared/labels.ts";
 import { faceInput } from "../shared/preprocess.ts";
-import { numberFaces } from "../shared/result_view.ts";
+import { numberFaces } from "../shared/view_faces.ts";
 import { createDenoAnalyzer } from "../runtime/deno_analyzer.ts";
 import { detectorName, runCli, UsageError, writePng } from "./run_cli.ts";
 

@@ -7,7 +7,7 @@
  */
 import type { Label } from "../shared/labels.ts";
 import { css, LABEL_COLORS, textOn } from "../shared/palette.ts";
-import { chooseTagForm, type TagForm, tagText } from "../shared/result_view.ts";
+import { chooseTagForm, type TagForm, tagText } from "../shared/view_faces.ts";
 import { browser } from "./browser.ts";
 import {
   type FromFrame,

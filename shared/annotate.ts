@@ -3,7 +3,7 @@ import { type Canvas, drawText, fillRect, lineHeight, strokeBox, textWidth, toCa
 import { LABELS } from "./labels.ts";
 import { LABEL_COLORS, type Rgb, textOn } from "./palette.ts";
 import type { Frame } from "./preprocess.ts";
-import { numberFaces, placeFaces, topLabel, type ViewFace } from "./result_view.ts";
+import { numberFaces, placeFaces, topLabel, type ViewFace } from "./view_faces.ts";
 
 /** The note the other views show beside results. */
 const NOTE = "Expression estimates from the pixels of each face: how a face looks, not what a person feels.";
