@@ -64,6 +64,9 @@ export async function createWebVideoAnalyzer(
   ]);
   return {
     ...createVideoAnalyzer({ ...options, model, detector, regionDetector }),
+    /** The expression model and the full-range detector (for a face's feature maps). */
+    model,
+    detector,
     /** Free the model and the detectors. */
     dispose() {
       model.dispose();

@@ -147,7 +147,7 @@ Deno.test({
             mimeType: "image/png",
             buffer: Buffer.from(bytes),
           });
-          await page.waitForFunction(`/found/.test(document.getElementById("status").textContent)`);
+          await page.waitForFunction(`document.getElementById("status").textContent === "1 face found."`);
           const gap = async () => {
             const [canvas, cards] = await Promise.all(
               ["#view", "#faces"].map((s) => page.locator(s).boundingBox()),
@@ -190,9 +190,13 @@ Deno.test({
           }).output();
           assert.equal(made.code, 0, new TextDecoder().decode(made.stderr));
           await page.setInputFiles("#file", big);
-          await page.waitForFunction(`/found/.test(document.getElementById("status").textContent)`, null, {
-            timeout: 60_000,
-          });
+          await page.waitForFunction(
+            `/scaled down/.test(document.getElementById("status").textContent)`,
+            null,
+            {
+              timeout: 60_000,
+            },
+          );
           const text = await page.locator("#status").textContent() ?? "";
           assert.match(
             text,
@@ -320,6 +324,18 @@ Deno.test({
           assert.ok(await page.locator("#timeline").isVisible());
           assert.ok((await faceLabels()).length >= 1);
           await page.screenshot({ path: `${SHOTS}/page_video.png`, fullPage: true });
+          // Stopped at its end: each face's feature maps, computed in the page from the frame shown.
+          const mapsFrom = requests.length;
+          await page.locator("#faces li button").first().click();
+          await page.waitForFunction(`document.getElementById("explain").naturalWidth > 300`, null, {
+            timeout: 30_000,
+          });
+          await page.screenshot({ path: `${SHOTS}/page_video_feature_maps.png`, fullPage: true });
+          assert.match(
+            await page.locator("#explainTitle").textContent() ?? "",
+            /^Face \d+: the model's feature maps/,
+          );
+          for (const r of requests.slice(mapsFrom)) assert.match(r, /^GET \/static\//);
 
           const download = page.waitForEvent("download");
           await page.click("#csv");

@@ -5,7 +5,15 @@
  * the webcam are analysed here, with the shared core on WebAssembly (nothing is uploaded).
  */
 import { createFrameGate } from "../../shared/frame_gate.ts";
-import { CSV_HEADER, csvRow, timelinePlan, type TimelineRow, timelineRows } from "../../shared/timeline.ts";
+import {
+  countFaces,
+  faceCountText,
+  faceSpans,
+  timelineCsv,
+  timelinePlan,
+  type TimelineRow,
+  timelineRows,
+} from "../../shared/timeline.ts";
 import type { VideoFace } from "../../shared/video_analyzer.ts";
 import { css } from "../../shared/palette.ts";
 import { createWebVideoAnalyzer, type WebAssets } from "../../shared/web_analyzer.ts";
@@ -19,6 +27,12 @@ import {
   type ViewFace,
 } from "../../shared/result_view.ts";
 import { SAMPLE_PHOTOS } from "./samples.ts";
+import { faceCrop } from "../../shared/analyzer.ts";
+import { explainFace, renderExplanation } from "../../shared/explain.ts";
+import { faceInput } from "../../shared/preprocess.ts";
+
+/** The video verb of this page (model and detectors loaded from the server). */
+type VideoVerb = Awaited<ReturnType<typeof createWebVideoAnalyzer>>;
 
 /** A face before numbering: its box and scores. */
 type ShownFace = { box: Box; scores: Record<Label, number> };
@@ -51,10 +65,10 @@ function paintFrame(video: HTMLVideoElement, faces: ViewFace[], mirrored = false
   show(faces);
 }
 
-/** Followed faces numbered by their tracker id (as the timeline and CSV are), in number order. */
+/** Followed faces with the numbers the video verb gives them (as the timeline and CSV have them), in order. */
 function trackedFaces(faces: VideoFace[]): ViewFace[] {
   return faces
-    .map((f) => ({ number: f.id, box: f.box, scores: f.expression.scores }))
+    .map((f) => ({ number: f.number, box: f.box, scores: f.expression.scores }))
     .sort((a, b) => a.number - b.number);
 }
 
@@ -63,6 +77,7 @@ function clearResult() {
   view.width = view.height = 0;
   faceList.replaceChildren();
   explainView.hidden = true;
+  $("explain").removeAttribute("src");
   timeline.hidden = true;
   playhead.hidden = true;
   csvButton.hidden = true;
@@ -182,7 +197,7 @@ function offerCsv(rows: TimelineRow[], name: string) {
   csvButton.onclick = () => {
     const link = document.createElement("a");
     link.href = URL.createObjectURL(
-      new Blob([[CSV_HEADER, ...rows.map(csvRow)].join("\n") + "\n"], { type: "text/csv" }),
+      new Blob([timelineCsv(rows)], { type: "text/csv" }),
     );
     link.download = `${name.replace(/\.[^.]+$/, "")}-mien.csv`;
     link.click();
@@ -226,9 +241,9 @@ async function analyzeVideo(file: File) {
   video.playsInline = true;
   video.src = URL.createObjectURL(file);
   playing = video;
-  let local: Awaited<ReturnType<typeof createWebVideoAnalyzer>>;
+  let local: VideoVerb;
   try {
-    local = await createWebVideoAnalyzer(ASSETS, { maxFaces: 6 });
+    local = await createWebVideoAnalyzer(ASSETS);
   } catch {
     if (playing === video) {
       stopVideo();
@@ -253,6 +268,11 @@ async function analyzeVideo(file: File) {
   view.height = video.videoHeight;
   let rows: TimelineRow[] = [];
   let frames = 0;
+  let frameS = Infinity;
+  let lastMediaTime = Infinity;
+  /** A frame's index in the video, from its time (null until the frame rate is known). */
+  const frameIndex = (timeS: number) =>
+    timeS === 0 ? 0 : frameS < Infinity ? Math.round(timeS / frameS) : null;
   let analysed = 0;
   let busy = false;
   let shown: ViewFace[] = [];
@@ -268,10 +288,11 @@ async function analyzeVideo(file: File) {
       pending = local.analyzeVideoFrame(frame, timeS * 1000).then((result) => {
         if (playing !== video) return;
         analysed++;
-        rows.push(...timelineRows(result, timeS, frames));
+        rows.push(...timelineRows(result, timeS, frameIndex(timeS)));
         shown = trackedFaces(result.faces);
         paintFrame(video, shown);
         listFaces(faceList, shown);
+        if (video.paused) offerLocalMaps(video, local, shown);
         if (performance.now() - lastChart > 500 || video.paused) {
           lastChart = performance.now();
           showTimeline(rows, video.duration);
@@ -285,6 +306,10 @@ async function analyzeVideo(file: File) {
   };
   const step = (_now: number, meta: { mediaTime: number }) => {
     if (playing !== video) return;
+    // The shortest step between frames shown is one frame: the video's frame rate, for frame indices.
+    const since = meta.mediaTime - lastMediaTime;
+    if (since > 0.004) frameS = Math.min(frameS, since);
+    lastMediaTime = meta.mediaTime;
     analyseShown(meta.mediaTime);
     video.requestVideoFrameCallback(step);
   };
@@ -298,7 +323,8 @@ async function analyzeVideo(file: File) {
   const finish = (stopped: boolean) => {
     if (playing !== video) return;
     showTimeline(rows, video.duration);
-    const faces = faceCount(new Set(rows.map((r) => r.face)).size);
+    for (const r of rows) r.frame = frameIndex(r.timeS);
+    const faces = faceCountText(countFaces(faceSpans(rows)));
     say(
       `${file.name}: ${
         stopped ? "stopped; " : ""
@@ -318,7 +344,7 @@ async function analyzeVideo(file: File) {
   };
   /** Go to `timeS`: a new scene for the analyzer (its faces searched for, not followed from before). */
   const seek = (timeS: number) => {
-    local.reset();
+    local.newScene();
     video.currentTime = Math.min(Math.max(0, timeS), video.duration || 0);
   };
   video.onended = () => finish(false);
@@ -326,9 +352,14 @@ async function analyzeVideo(file: File) {
     // Paused: show the frame sought to, with its faces.
     if (playing === video && video.paused) analyseShown(video.currentTime);
   };
-  video.onplay = () => playButton.textContent = "Pause";
+  video.onplay = () => {
+    playButton.textContent = "Pause";
+    explainView.hidden = true;
+  };
+  // Paused (or at the end): each face's feature maps are a click away.
   video.onpause = () => {
     if (!ended) playButton.textContent = "Play";
+    if (playing === video) offerLocalMaps(video, local, shown);
   };
   playButton.onclick = () => {
     if (ended) {
@@ -338,6 +369,7 @@ async function analyzeVideo(file: File) {
       frames = analysed = 0;
       delete document.body.dataset.videoDone;
       stopButton.hidden = false;
+      local.reset(); // numbers start again from 1 with the new rows
       seek(0);
       video.play();
       say(`Playing ${file.name} again: analysed in this page as it plays; nothing is uploaded.`);
@@ -454,11 +486,7 @@ async function analyzeUpload(file: File) {
   }
   faceList.replaceChildren(...faces.map((face) => {
     const card = faceCard(face);
-    const button = document.createElement("button");
-    button.type = "button";
-    button.textContent = "Show feature maps";
-    button.addEventListener("click", () => toggleExplanation(body, face.number, button));
-    card.append(button);
+    card.append(mapsButton(face.number, () => apiExplanation(body, face.number)));
     return card;
   }));
   const size = (w: number, h: number) => `${w.toLocaleString("en-US")}x${h.toLocaleString("en-US")}`;
@@ -476,17 +504,49 @@ async function analyzeUpload(file: File) {
   revealResult();
 }
 
-/** Show (or hide, when shown) one face's feature maps and Grad-CAM, computed by the API's /v1/explain. */
-async function toggleExplanation(photo: Blob, face: number, button: HTMLButtonElement) {
+/** A button on a face's card that shows (or hides) its feature maps, the picture made by `picture`. */
+function mapsButton(face: number, picture: () => Promise<Blob | null>): HTMLButtonElement {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.textContent = "Show feature maps";
+  button.addEventListener("click", () => toggleExplanation(face, button, picture));
+  return button;
+}
+
+/** Show (or hide, when shown) one face's feature maps and Grad-CAM; `picture` gives them as a PNG (or null). */
+async function toggleExplanation(
+  face: number,
+  button: HTMLButtonElement,
+  picture: () => Promise<Blob | null>,
+) {
   const image = $<HTMLImageElement>("explain");
-  const buttons = faceList.querySelectorAll<HTMLButtonElement>(".mien-card button");
   if (!explainView.hidden && explainView.dataset.face === String(face)) {
     explainView.hidden = true;
     button.textContent = "Show feature maps";
     return;
   }
-  buttons.forEach((b) => b.textContent = "Show feature maps");
+  faceList.querySelectorAll<HTMLButtonElement>(".mien-card button").forEach((b) =>
+    b.textContent = "Show feature maps"
+  );
   button.textContent = "Loading feature maps…";
+  const png = await picture();
+  if (!png) {
+    button.textContent = "Show feature maps";
+    return;
+  }
+  URL.revokeObjectURL(image.src);
+  image.src = URL.createObjectURL(png);
+  image.alt = `Face ${face}: what the model looks at`;
+  $("explainTitle").textContent = `Face ${face}: the model's feature maps, block by block, and Grad-CAM`;
+  explainView.dataset.face = String(face);
+  explainView.hidden = false;
+  button.textContent = "Hide feature maps";
+  await image.decode().catch(() => {});
+  explainView.scrollIntoView({ behavior: "smooth", block: "start" });
+}
+
+/** One face's feature maps from the API's /v1/explain (null, said in the status line, when it fails). */
+async function apiExplanation(photo: Blob, face: number): Promise<Blob | null> {
   let response: Response;
   try {
     response = await fetch(`/v1/explain?face=${face}`, {
@@ -495,23 +555,42 @@ async function toggleExplanation(photo: Blob, face: number, button: HTMLButtonEl
       headers: apiHeaders(photo.type, "image/png"),
     });
   } catch {
-    button.textContent = "Show feature maps";
-    return say(SERVER_UNREACHABLE, true);
+    say(SERVER_UNREACHABLE, true);
+    return null;
   }
   if (!response.ok) {
-    button.textContent = "Show feature maps";
     const answer = await response.json().catch(() => ({}));
-    return say(refusal(response.status, answer.error), true);
+    say(refusal(response.status, answer.error), true);
+    return null;
   }
-  URL.revokeObjectURL(image.src);
-  image.src = URL.createObjectURL(await response.blob());
-  image.alt = `Face ${face}: what the model looks at`;
-  $("explainTitle").textContent = `Face ${face}: the model's feature maps, block by block, and Grad-CAM`;
-  explainView.dataset.face = String(face);
-  explainView.hidden = false;
-  button.textContent = "Hide feature maps";
-  await image.decode().catch(() => {});
-  explainView.scrollIntoView({ behavior: "smooth", block: "start" });
+  return await response.blob();
+}
+
+/**
+ * Give each card of a paused video's frame its face's feature maps, computed in this page from the frame
+ * shown (nothing is uploaded).
+ */
+function offerLocalMaps(video: HTMLVideoElement, local: VideoVerb, faces: ViewFace[]) {
+  const still = new OffscreenCanvas(view.width, view.height);
+  const g = still.getContext("2d")!;
+  g.drawImage(video, 0, 0, still.width, still.height);
+  const frame = g.getImageData(0, 0, still.width, still.height);
+  for (const card of faceList.querySelectorAll<HTMLElement>(".mien-card")) {
+    const face = faces.find((f) => String(f.number) === card.dataset.face);
+    if (!face || card.querySelector("button")) continue;
+    card.append(mapsButton(face.number, async () => {
+      const size = local.model.info.inputSize;
+      const input = faceInput(frame, size, faceCrop(face.box, local.detector.cropMargin));
+      const picture = renderExplanation(await explainFace(local.model, input));
+      const canvas = new OffscreenCanvas(picture.width, picture.height);
+      canvas.getContext("2d")!.putImageData(
+        new ImageData(new Uint8ClampedArray(picture.data), picture.width, picture.height),
+        0,
+        0,
+      );
+      return await canvas.convertToBlob({ type: "image/png" });
+    }));
+  }
 }
 
 /** What to tell the user when the API refuses a photo (an unreadable one in plain words). */
