@@ -274,7 +274,9 @@ if (import.meta.main) {
       const t0 = performance.now();
       const r = await video.analyzeVideoFrame(frame, i * dt);
       runs["mien video"].ms.push(performance.now() - t0);
-      runs["mien video"].seen.push(r.faces.map((f) => ({ box: f.box, label: f.expression.label, id: f.id })));
+      runs["mien video"].seen.push(
+        r.faces.map((f) => ({ box: f.box, label: f.expression.label, id: f.number })),
+      );
     }
     for (const [entrant, byVideo] of Object.entries(peers)) {
       runs[entrant] = { ms: byVideo[name].ms, seen: withIds(byVideo[name].faces, dt) };

@@ -10,6 +10,7 @@ import { type Box, type Frame, shrinkRgb } from "../shared/preprocess.ts";
 import { numberFaces } from "../shared/view_faces.ts";
 import { createDenoAnalyzer, loadDetector } from "../runtime/deno_analyzer.ts";
 import { initDenoTf } from "../runtime/deno_tf.ts";
+import { faceCountText } from "../shared/timeline.ts";
 import { analyzeVideoFile, type VideoJob } from "./video.ts";
 import { detectorName, runCli, UsageError, writePng } from "./run_cli.ts";
 
@@ -22,7 +23,8 @@ Images (png, jpg, webp, bmp):
   --annotate <path>      draw boxes, labels and bars: a PNG file for one image, a folder for many
 
 Video (mp4, webm, mov, mkv, avi; decoded by ffmpeg, streamed): one row per face and analysed frame
-with time, face id (stable while the face is followed), box, label and the 7 smoothed scores.
+with time (s from the start), frame (from 0), face number (1, 2, 3 in order of appearance, the same
+in the drawn video and the chart), box (in the video's pixels), label and the 7 smoothed scores.
   --csv                  rows as CSV (the default for video)
   --json                 rows as JSON lines
   --out <file>           write the rows to a file instead of standard output
@@ -230,7 +232,7 @@ async function analyzeVideo(
     console.error(
       `${path}: ${r.analysed} of ${r.frames} frames analysed (${r.videoSeconds.toFixed(1)} s of video) in ` +
         `${r.seconds.toFixed(1)} s = ${(r.videoSeconds / r.seconds).toFixed(1)}x real time; ${
-          count(r.faces, "face")
+          faceCountText(r.faces)
         }` +
         (r.stopped ? "; stopped early, what was analysed is kept" : ""),
     );

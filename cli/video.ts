@@ -1,10 +1,18 @@
 /**
  * Recorded video → a timeline: every (or every n-th) frame through the video verb, one row per face and
- * frame (CSV or JSON lines), optionally an annotated copy of the video and a chart of each face's
- * expression mix over time. Frames are streamed; Ctrl-C stops early and keeps what was written.
+ * frame (CSV or JSON lines, docs/CSV.md), optionally an annotated copy of the video and a chart of each
+ * face's expression mix over time, every one with the face numbers the verb gives. Frames are streamed;
+ * Ctrl-C stops early and keeps what was written.
  */
 import { annotate } from "../shared/annotate.ts";
-import { CSV_HEADER, csvRow, timelineChart, type TimelineRow, timelineRows } from "../shared/timeline.ts";
+import {
+  countFaces,
+  CSV_HEADER,
+  csvRow,
+  timelineChart,
+  type TimelineRow,
+  timelineRows,
+} from "../shared/timeline.ts";
 import type { ExpressionModel } from "../shared/model.ts";
 import type { FaceDetector } from "../shared/detector.ts";
 import { createVideoAnalyzer, type VideoFrameResult } from "../shared/video_analyzer.ts";
@@ -46,7 +54,10 @@ export async function analyzeVideoFile(job: VideoJob) {
   const encoder = new TextEncoder();
   const writer = job.annotate ? videoWriter(job.annotate, size, info.fps) : undefined;
   const rows: TimelineRow[] = []; // kept only for --chart
-  const faces = new Set<number>();
+  /** Each face's first and last time (s), for the count of faces. */
+  const spans = new Map<number, [number, number]>();
+  // Rows give boxes in the video's own pixels, whatever size it was analysed at.
+  const scale = info.width / size.width;
   let stopped = false;
   const onInterrupt = () => {
     if (stopped) Deno.exit(130);
@@ -67,9 +78,9 @@ export async function analyzeVideoFile(job: VideoJob) {
       if (frames % job.every === 0) {
         last = await video.analyzeVideoFrame(frame, timeS * 1000);
         analysed++;
-        const batch = timelineRows(last, timeS, frames);
+        const batch = timelineRows(last, timeS, frames, scale);
         if (job.chart) rows.push(...batch);
-        for (const r of batch) faces.add(r.face);
+        for (const r of batch) spans.set(r.face, [spans.get(r.face)?.[0] ?? timeS, timeS]);
         const text = batch.map((r) => (job.format === "csv" ? csvRow(r) : JSON.stringify(r))).join("\n");
         if (text) await job.out.write(encoder.encode(text + "\n"));
       }
@@ -99,6 +110,6 @@ export async function analyzeVideoFile(job: VideoJob) {
     seconds,
     videoSeconds: frames / info.fps,
     stopped,
-    faces: faces.size,
+    faces: countFaces(spans.values()),
   };
 }

@@ -61,7 +61,7 @@ async function analyse(message: Extract<ToWorker, { type: "frame" }>) {
       ...answer,
       black: isBlack(image),
       faces: result.faces.map((f) => ({
-        track: f.id,
+        track: f.number,
         box: f.box,
         label: f.expression.label,
         scores: LABELS.map((l) => f.expression.scores[l]),

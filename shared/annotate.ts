@@ -1,4 +1,4 @@
-import type { AnalysisResult, FaceResult } from "./analyzer.ts";
+import type { FaceResult } from "./analyzer.ts";
 import { type Canvas, drawText, fillRect, lineHeight, strokeBox, textWidth, toCanvas, wrap } from "./draw.ts";
 import { LABELS } from "./labels.ts";
 import { LABEL_COLORS, type Rgb, textOn } from "./palette.ts";
@@ -76,20 +76,25 @@ function drawBoxes(canvas: Canvas, frame: Frame, faces: ViewFace[], u: number) {
 }
 
 /**
- * The frame with every face drawn as the page draws it: faces numbered left to right, a box in the label's
- * colour (clipped to the frame) with a "N · label NN%" tag (shortened alike for every face where a tag would
- * not fit); below the picture, a strip of cards filling its width, one per face with "Face N: label NN%"
- * and a bar (track and value) per class, so nothing covers a face, and the note that these are estimates
- * (`cards: false` keeps the frame's size: boxes and tags only, as video frames need). Text is set in the
- * views' sans-serif, scaled with the picture so that it reads as the page's does.
+ * The frame with every face drawn as the page draws it: faces numbered left to right (unless they come
+ * numbered, as a video's faces do), a box in the label's colour (clipped to the frame) with a
+ * "N · label NN%" tag (shortened alike for every face where a tag would not fit); below the picture, a
+ * strip of cards filling its width, one per face with "Face N: label NN%" and a bar (track and value) per
+ * class, so nothing covers a face, and the note that these are estimates (`cards: false` keeps the frame's
+ * size: boxes and tags only, as video frames need). Text is set in the views' sans-serif, scaled with the
+ * picture so that it reads as the page's does.
  */
 export function annotate(
   frame: Frame,
-  result: Pick<AnalysisResult, "faces">,
+  result: { faces: (FaceResult & { number?: number })[] },
   { cards = true }: { cards?: boolean } = {},
 ): Canvas {
   const u = Math.max(1, Math.round((2 * Math.max(frame.width, frame.height)) / 900) / 2);
-  const faces = numberFaces(result.faces).map((f: FaceResult & { number: number }) => ({
+  // Faces that come numbered (a video's, numbered for the whole video) keep their numbers.
+  const numbered = result.faces.every((f) => f.number !== undefined)
+    ? result.faces as (FaceResult & { number: number })[]
+    : numberFaces(result.faces);
+  const faces = numbered.map((f) => ({
     number: f.number,
     box: f.box,
     scores: f.expression.scores,

@@ -4,13 +4,21 @@ import { type Canvas, drawText, fillRect, type Rgb } from "./draw.ts";
 import { LABELS } from "./labels.ts";
 import type { VideoFrameResult } from "./video_analyzer.ts";
 
-/** One face in one analysed frame: what the CSV/JSON rows hold. */
+/**
+ * One face in one analysed frame: what the CSV/JSON rows hold, the same from the command line, the page and
+ * the extension's popup (docs/CSV.md).
+ */
 export interface TimelineRow {
+  /** Seconds from the video's start. */
   timeS: number;
-  frame: number;
+  /** The frame's index in the video, from 0 (null where the browser does not tell the frame rate). */
+  frame: number | null;
+  /** The face's number in the video (in the popup: in the tab), as every view shows it. */
   face: number;
+  /** The face's box in the video's own pixels. */
   box: { x: number; y: number; width: number; height: number };
   label: string;
+  /** The smoothed scores, LABELS order. */
   scores: number[];
 }
 
@@ -22,7 +30,7 @@ export function csvRow(r: TimelineRow): string {
   const b = r.box;
   return [
     r.timeS.toFixed(3),
-    r.frame,
+    r.frame ?? "",
     r.face,
     ...[b.x, b.y, b.width, b.height].map((v) => v.toFixed(1)),
     r.label,
@@ -30,16 +38,64 @@ export function csvRow(r: TimelineRow): string {
   ].join(",");
 }
 
-/** The rows of one analysed frame, at `timeS` seconds, frame number `frame`. */
-export function timelineRows(result: VideoFrameResult, timeS: number, frame: number): TimelineRow[] {
+/**
+ * The rows of one analysed frame, at `timeS` seconds from the video's start, frame index `frame`; boxes
+ * multiplied by `scale` (the video's own size over the size it was analysed at).
+ */
+export function timelineRows(
+  result: VideoFrameResult,
+  timeS: number,
+  frame: number | null,
+  scale = 1,
+): TimelineRow[] {
   return result.faces.map((f) => ({
     timeS,
     frame,
-    face: f.id,
-    box: f.box,
+    face: f.number,
+    box: { x: f.box.x * scale, y: f.box.y * scale, width: f.box.width * scale, height: f.box.height * scale },
     label: f.expression.label,
     scores: LABELS.map((l) => f.expression.scores[l]),
   }));
+}
+
+/** The rows as a CSV file (header and a line per row). */
+export function timelineCsv(rows: TimelineRow[]): string {
+  return [CSV_HEADER, ...rows.map(csvRow)].join("\n") + "\n";
+}
+
+/** A face counts once followed this long, in seconds (a briefer one is mostly a face the detector doubts). */
+export const COUNTED_FACE_S = 1;
+
+/**
+ * How many faces were followed for at least COUNTED_FACE_S (from their first to their last sighting), and how
+ * many more only briefly: `spans` holds each face's first and last time in seconds. Every view reports the
+ * count this way, so the page, the command line and the popup agree however many frames each analysed.
+ */
+export function countFaces(spans: Iterable<[number, number]>): { faces: number; brief: number } {
+  let faces = 0;
+  let brief = 0;
+  for (const [first, last] of spans) {
+    if (last - first >= COUNTED_FACE_S) faces++;
+    else brief++;
+  }
+  return { faces, brief };
+}
+
+/** Each face's first and last time (s) in the rows, for countFaces. */
+export function faceSpans(rows: TimelineRow[]): [number, number][] {
+  const spans = new Map<number, [number, number]>();
+  for (const r of rows) {
+    const span = spans.get(r.face);
+    if (span) span[1] = Math.max(span[1], r.timeS);
+    else spans.set(r.face, [r.timeS, r.timeS]);
+  }
+  return [...spans.values()];
+}
+
+/** "7 faces", or "7 faces (and 1 seen for under a second)": a count as countFaces gives it, in words. */
+export function faceCountText({ faces, brief }: { faces: number; brief: number }): string {
+  const main = `${faces} face${faces === 1 ? "" : "s"}`;
+  return brief ? `${main} (and ${brief} seen for under a second)` : main;
 }
 
 /** A chart as coloured rectangles and text (top-left positions, `textPx` high, in `ink`) on white. */
@@ -58,9 +114,9 @@ export interface ChartPlan {
 const INK: Rgb = [30, 30, 30];
 
 /** Faces drawn at most in a chart. */
-const MAX_CHART_FACES = 6;
+const MAX_CHART_FACES = 10;
 
-/** The rows per face of the (at most 6) most-seen faces, in face-number order, and how many are left out. */
+/** The rows per face of the (at most 10) most-seen faces, in face-number order, and how many are left out. */
 function chartFaces(rows: TimelineRow[]): { faces: [number, TimelineRow[]][]; more: number } {
   const byFace = new Map<number, TimelineRow[]>();
   for (const r of rows) byFace.set(r.face, [...(byFace.get(r.face) ?? []), r]);
@@ -93,13 +149,16 @@ function binnedMeans(samples: TimelineRow[], bins: number, span: number, hold = 
 }
 
 /**
- * Lay out each face's expression mix over time: one band per face (the 6 most-seen, in face-number
- * order, "+N more faces" below), each time bin a stacked column of the smoothed scores in the label
- * colours, with a time axis and a legend that wraps to the width. Sizes are multiplied by `unit`.
+ * Lay out each face's expression mix over time: one band per face (the 10 most-seen, in face-number
+ * order, "+N more faces" below; lower bands past four faces), each time bin a stacked column of the
+ * smoothed scores in the label colours, with a time axis and a legend that wraps to the width. Sizes are
+ * multiplied by `unit`.
  */
 export function timelinePlan(rows: TimelineRow[], durationS: number, width = 900, unit = 1): ChartPlan {
   const { faces, more } = chartFaces(rows);
-  const [band, gap, left, top, charW, line] = [70, 10, 70, 30, 6, 16].map((v) => v * unit);
+  const [band, gap, left, top, charW, line] = [faces.length > 4 ? 44 : 70, 10, 70, 30, 6, 16].map((v) =>
+    v * unit
+  );
   const plotW = width - left - 20 * unit;
   const plan: ChartPlan = {
     width,

@@ -57,6 +57,41 @@ export function moveBox(box: Box, velocity: Box | undefined, time: number): Box 
   };
 }
 
+/** How a face moved between two sightings: its box's speed and the time that speed was measured over. */
+export interface Motion {
+  velocity: Box;
+  span: number;
+}
+
+/**
+ * Where a box seen `elapsed` ago is now: moved on at its motion's speed for at most the motion's span, so it
+ * never goes further than the face moved between the two sightings (no motion, or time running backwards:
+ * where it was seen).
+ */
+export function moveOn(box: Box, motion: Motion | undefined, elapsed: number): Box {
+  if (!motion || !(elapsed > 0)) return box;
+  return moveBox(box, motion.velocity, Math.min(elapsed, motion.span));
+}
+
+/**
+ * The motion between a face's last sighting `from` and the new one `to`, `span` later, damped where the
+ * detector disagreed with where the face was expected (`expected`, the box moved on from `from`): the
+ * speed is scaled by 1 − (centre miss in face widths) / `tolerance` (0 at or beyond it), so a detector's
+ * jitter or a turn of the head does not fling the box on.
+ */
+export function dampedMotion(from: Box, to: Box, span: number, expected: Box, tolerance = 0.5): Motion {
+  const miss = Math.hypot(
+    to.x + to.width / 2 - (expected.x + expected.width / 2),
+    to.y + to.height / 2 - (expected.y + expected.height / 2),
+  ) / Math.max(1, to.width);
+  const keep = Math.max(0, 1 - miss / tolerance);
+  const v = boxVelocity(from, to, span);
+  return {
+    velocity: { x: v.x * keep, y: v.y * keep, width: v.width * keep, height: v.height * keep },
+    span,
+  };
+}
+
 /**
  * Keeps face identities across frames by greedy IoU matching and smooths their scores with a
  * time-based EMA, so labels do not flicker; frames may arrive at any rate (skipped under load).

@@ -4,8 +4,12 @@
  * re-detected in an enlarged region around its last box with a small detector, and the full detector
  * runs only on a schedule, on scene cuts and when a track is lost (its faces merged with the followed
  * ones, so a face it misses now and then stays). A followed face is re-detected every 50 ms (every other
- * frame at 30 fps) and moved on at its speed in between; it is classified at a set rate (every 100 ms by
- * default, on frames where it was found). Identities and smoothed scores come from the shared tracker.
+ * frame at 30 fps) and moved on in between at the speed it had between its last two detections, never
+ * further than it moved then, and slower when the detector disagreed with where it was expected; a face
+ * its region re-detection misses twice in a row is dropped, and a scene cut clears every face at once.
+ * Region boxes are calibrated to the full detector's per face, so a face has one box in every view. A face
+ * is classified at a set rate (every 100 ms by default, on frames where it was found); smoothed scores
+ * come from the shared tracker, and each face's number (1, 2, 3 … per video) from face_numbers.ts.
  */
 import { faceCrop } from "./analyzer.ts";
 import type { Detection, FaceDetector } from "./detector.ts";
@@ -13,7 +17,8 @@ import { type Label, LABELS, scoresRecord } from "./labels.ts";
 import { argmax } from "./metrics.ts";
 import type { ExpressionModel } from "./model.ts";
 import { type Box, faceInput, type Frame } from "./preprocess.ts";
-import { boxVelocity, createTracker, iou, moveBox } from "./tracker.ts";
+import { createFaceNumbers, type FaceNumberOptions } from "./face_numbers.ts";
+import { createTracker, dampedMotion, iou, type Motion, moveOn } from "./tracker.ts";
 
 /** A re-detected face must overlap its last box this much (IoU) to continue its track. */
 const MIN_FOLLOW_IOU = 0.3;
@@ -38,7 +43,8 @@ export interface VideoAnalyzerOptions {
   followEveryMs?: number;
   /** Side of the search region around a tracked face, as a multiple of its box (default 2.2). */
   regionScale?: number;
-  /** Mean absolute change of a 32-px thumbnail (0..255) above which a frame is a scene cut (default 20). */
+  /** Mean absolute change of a 32-px thumbnail (0..255) above which a frame is a scene cut (default 20), if
+   * its brightness histogram changed too (see isCut). */
   cutThreshold?: number;
   /** Classify each face at most this often, in ms (default 100; 0: every frame); boxes move every frame. */
   classifyEveryMs?: number;
@@ -53,12 +59,15 @@ export interface VideoAnalyzerOptions {
   /** The full detector's confidence threshold here (default 0.5, below a photo's 0.6): a borderline face is
    * picked up on a scheduled search and then kept by its region re-detections. */
   minScore?: number;
+  /** When a new face gets its number, and how long one that left keeps it (see shared/face_numbers.ts). */
+  numbers?: FaceNumberOptions;
 }
 
 /** One followed face in a video frame. */
 export interface VideoFace {
-  /** Identity, stable while the face stays in view (and through misses up to maxMissMs). */
-  id: number;
+  /** The face's number in this video: 1, 2, 3 … in order of first appearance, kept while it is followed and
+   * when it comes back near where it left within a few seconds (see shared/face_numbers.ts). */
+  number: number;
   box: Box;
   /** Detector confidence for this frame. */
   score: number;
@@ -101,6 +110,31 @@ function thumbnail(frame: Frame): Float32Array {
   return grey;
 }
 
+/** Share of a thumbnail's histogram that must move for a change to be a cut (motion moves pixels, not tones). */
+const CUT_HISTOGRAM = 0.16;
+
+/** A thumbnail's brightness histogram, 16 bins, as shares. */
+function histogram(thumb: Float32Array): Float32Array {
+  const bins = new Float32Array(16);
+  for (const v of thumb) bins[Math.min(15, Math.floor(v / 16))] += 1 / thumb.length;
+  return bins;
+}
+
+/**
+ * Whether the frame whose thumbnail is `now` cuts to a new scene from the one before: its thumbnail changed
+ * by more than `threshold` on average and its histogram by more than CUT_HISTOGRAM (fast motion seen a few
+ * frames apart changes the first, not the second).
+ */
+function isCut(before: Float32Array, now: Float32Array, threshold: number): boolean {
+  let diff = 0;
+  for (let i = 0; i < now.length; i++) diff += Math.abs(now[i] - before[i]);
+  if (diff / now.length <= threshold) return false;
+  const [a, b] = [histogram(before), histogram(now)];
+  let moved = 0;
+  for (let i = 0; i < a.length; i++) moved += Math.abs(a[i] - b[i]) / 2;
+  return moved > CUT_HISTOGRAM;
+}
+
 /** A region of a frame copied out as its own RGBA frame (parts outside the frame are black). */
 export function cropFrame(frame: Frame, region: Box): Frame {
   const channels = frame.channels ?? 4;
@@ -138,14 +172,85 @@ function searchRegion(box: Box, scale: number): Box {
   };
 }
 
+/**
+ * How the region detector's box of a face maps onto the full detector's box of it: centre shift as a
+ * share of the region box's side, and scale of each side. Learnt per face where both found it on one frame,
+ * so that a followed face's box is cut as a photo's is (one box for a face, in every view).
+ */
+interface Calibration {
+  dx: number;
+  dy: number;
+  sw: number;
+  sh: number;
+}
+
+/** The region detector's box carried over to the full detector's convention. */
+function calibrate(box: Box, c: Calibration | undefined): Box {
+  if (!c) return box;
+  const width = box.width * c.sw;
+  const height = box.height * c.sh;
+  const cx = box.x + box.width * (0.5 + c.dx);
+  const cy = box.y + box.height * (0.5 + c.dy);
+  return { x: cx - width / 2, y: cy - height / 2, width, height };
+}
+
+const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
+
+/** The calibration taking `region` onto `full` (bounded), averaged half and half with the face's last one. */
+function learnCalibration(region: Box, full: Box, before: Calibration | undefined): Calibration {
+  const sample: Calibration = {
+    dx: clamp((full.x + full.width / 2 - region.x - region.width / 2) / region.width, -0.3, 0.3),
+    dy: clamp((full.y + full.height / 2 - region.y - region.height / 2) / region.height, -0.3, 0.3),
+    sw: clamp(full.width / region.width, 0.6, 1.6),
+    sh: clamp(full.height / region.height, 0.6, 1.6),
+  };
+  if (!before) return sample;
+  return {
+    dx: (before.dx + sample.dx) / 2,
+    dy: (before.dy + sample.dy) / 2,
+    sw: (before.sw + sample.sw) / 2,
+    sh: (before.sh + sample.sh) / 2,
+  };
+}
+
+/** Whether `point` lies inside `box`. */
+const inside = (x: number, y: number, box: Box) =>
+  x >= box.x && x <= box.x + box.width && y >= box.y && y <= box.y + box.height;
+
+/**
+ * Whether two boxes are one face: they overlap enough, or each one's centre lies inside the other (a face
+ * the detector frames differently from one look to the next, as it does a face in profile).
+ */
+function sameFace(a: Box, b: Box): boolean {
+  return iou(a, b) >= MIN_FOLLOW_IOU ||
+    (inside(a.x + a.width / 2, a.y + a.height / 2, b) && inside(b.x + b.width / 2, b.y + b.height / 2, a));
+}
+
+/**
+ * Whether `a` lies near `b` at about its size (centres at most one face width apart, sides within a factor
+ * of 0.6): where a face held after a missed re-detection may have gone.
+ */
+function near(a: Box, b: Box): boolean {
+  const ratio = a.width / b.width;
+  const distance = Math.hypot(a.x + a.width / 2 - b.x - b.width / 2, a.y + a.height / 2 - b.y - b.height / 2);
+  return ratio >= 0.6 && ratio <= 1 / 0.6 && distance <= Math.max(a.width, b.width);
+}
+
 /** A face being followed: where it was last found and its latest classification. */
 type Followed = Detection & {
   latest?: { at: number; probs: ArrayLike<number> };
-  /** Where a detector last found it, and when (ms); its box moves on from there at `velocity` px/ms. */
+  /** Where a detector last found it, and when (ms); its box moves on from there (see moveOn). */
   seen?: { box: Box; at: number };
-  velocity?: Box;
-  /** Its box in this frame was moved on, not found: it waits for a found box to be classified again. */
+  motion?: Motion;
+  /** Its box in this frame was moved on (or held), not found: it waits for a found box to be classified. */
   moved?: boolean;
+  /** Region re-detections failed in a row (at the second it is dropped, not left to drift). */
+  misses?: number;
+  /** The region detector's own box for it in this frame, where it ran. */
+  regionBox?: Box;
+  /** The full detector's confidence for it in this frame, where it ran and found it. */
+  fullScore?: number;
+  calibration?: Calibration;
 };
 
 /** Follow faces through a video: see the module comment. */
@@ -174,66 +279,136 @@ export function createVideoAnalyzer(options: VideoAnalyzerOptions) {
       : null);
   if (!classify) throw new TypeError("createVideoAnalyzer needs a model or a classify function");
   const tracker = createTracker({ halfLifeMs, maxAgeMs: maxMissMs });
+  const numbers = createFaceNumbers(options.numbers);
   let faces: Followed[] = [];
   let lastFull = -Infinity;
   let previous: Float32Array | null = null;
+  let sceneBreak = false;
+
+  /** The region detector's hits in the search region around `box`, in frame pixels. */
+  const regionHits = (frame: Frame, box: Box): Detection[] => {
+    const region = searchRegion(box, regionScale);
+    const x0 = Math.round(region.x);
+    const y0 = Math.round(region.y);
+    return regionDetector.detect(cropFrame(frame, region), { maxFaces: 3, minFaceSize })
+      .map((hit) => ({ score: hit.score, box: { ...hit.box, x: hit.box.x + x0, y: hit.box.y + y0 } }));
+  };
 
   /**
-   * Re-find each tracked face in its region: the hit that overlaps its last box most. `lost` when a face is
-   * not found there or two tracks land on one face (kept once).
+   * Re-find each followed face in its region: the hit that overlaps where it was expected most, its box
+   * calibrated. A face not due (found less than followEveryMs ago) moves on; a face not found is held where
+   * it was last found once, and dropped the second time. `lost` when a face was not found or two faces
+   * landed on one (kept once). `all`: re-detect every face (a frame the full detector also searches).
    */
-  const follow = (frame: Frame, timeMs: number): { found: Followed[]; lost: boolean } => {
+  const follow = (frame: Frame, timeMs: number, all: boolean): { found: Followed[]; lost: boolean } => {
     const found: Followed[] = [];
     let lost = false;
     for (const face of faces) {
-      const { latest, seen, velocity } = face;
-      // Found less than followEveryMs ago: moved on at its speed, without the detector.
-      if (seen && timeMs >= seen.at && timeMs - seen.at < followEveryMs) {
-        found.push({ ...face, box: moveBox(seen.box, velocity, timeMs - seen.at), moved: true });
+      const { seen, motion, calibration } = face;
+      const elapsed = seen ? timeMs - seen.at : 0;
+      const expected = seen ? moveOn(seen.box, motion, elapsed) : face.box;
+      if (!all && seen && elapsed >= 0 && elapsed < followEveryMs) {
+        found.push({ ...face, box: expected, moved: true, regionBox: undefined, fullScore: undefined });
         continue;
       }
-      const box = seen ? moveBox(seen.box, velocity, Math.max(0, timeMs - seen.at)) : face.box;
-      const region = searchRegion(box, regionScale);
-      const x0 = Math.round(region.x);
-      const y0 = Math.round(region.y);
-      const hits = regionDetector.detect(cropFrame(frame, region), { maxFaces: 3, minFaceSize })
-        .map((hit) => ({ score: hit.score, box: { ...hit.box, x: hit.box.x + x0, y: hit.box.y + y0 } }));
-      const best = hits.map((hit) => ({ hit, overlap: iou(hit.box, box) }))
+      const best = regionHits(frame, expected)
+        .map((hit) => ({ hit, box: calibrate(hit.box, calibration) }))
+        .map((c) => ({ ...c, overlap: iou(c.box, expected) }))
         .sort((a, b) => b.overlap - a.overlap)[0];
       if (
         !best || best.overlap < MIN_FOLLOW_IOU ||
-        found.some((o) => iou(o.box, best.hit.box) > MAX_TRACK_OVERLAP)
+        found.some((o) => !o.moved && iou(o.box, best.box) > MAX_TRACK_OVERLAP)
       ) {
         lost = true;
-      } else {
-        const hit = best.hit.box;
-        const dt = seen ? timeMs - seen.at : 0;
-        const measured = seen && dt > 0 && dt <= 4 * followEveryMs
-          ? boxVelocity(seen.box, hit, dt)
-          : undefined;
-        found.push({ ...best.hit, latest, seen: { box: hit, at: timeMs }, velocity: measured });
+        const misses = (face.misses ?? 0) + 1;
+        // Held where it was last found (not moved on), for one more try.
+        if (misses < 2 && seen) {
+          found.push({
+            ...face,
+            box: seen.box,
+            motion: undefined,
+            moved: true,
+            misses,
+            regionBox: undefined,
+            fullScore: undefined,
+          });
+        }
+        continue;
       }
+      const span = seen ? timeMs - seen.at : 0;
+      found.push({
+        ...face,
+        score: best.hit.score,
+        box: best.box,
+        regionBox: best.hit.box,
+        seen: { box: best.box, at: timeMs },
+        motion: seen && span > 0 && span <= 4 * followEveryMs
+          ? dampedMotion(seen.box, best.box, span, expected)
+          : undefined,
+        moved: false,
+        misses: 0,
+        fullScore: undefined,
+      });
     }
     return { found, lost };
   };
 
   /**
    * The full detector's faces merged with the followed ones: a followed face takes the full detector's box
-   * where they agree and keeps its own where the detector missed it (a borderline face stays); a full
-   * detection is a new face only where it overlaps no followed face (not a second, partial box on one).
+   * where they are the same face (sameFace; best overlap first, one each; the calibration of its region box
+   * learnt from the pair; a face held after a missed re-detection also takes a detection near it) and keeps
+   * its own where the detector missed it (a borderline face stays); a full detection is a new face only where
+   * it is no followed face (not a second box on one).
    */
-  const detectAll = (frame: Frame, followed: Followed[]): Followed[] => {
-    const full: Followed[] = detector.detect(frame, { maxFaces, minFaceSize, minScore });
-    const used = new Set<Followed>();
-    const kept = followed.map((f) => {
-      const same = full.find((d) => !used.has(d) && iou(d.box, f.box) >= MAX_TRACK_OVERLAP);
-      if (!same) return f;
-      used.add(same);
-      return { ...same, latest: f.latest, seen: f.seen, velocity: f.velocity };
+  const detectAll = (frame: Frame, followed: Followed[], timeMs: number): Followed[] => {
+    const full: Detection[] = detector.detect(frame, { maxFaces, minFaceSize, minScore });
+    const pairs = followed.flatMap((f) => full.map((d) => ({ f, d, overlap: iou(d.box, f.box) })))
+      .filter((p) => sameFace(p.d.box, p.f.box) || (p.f.misses && near(p.d.box, p.f.box)))
+      .sort((a, b) => b.overlap - a.overlap);
+    const match = new Map<Followed, Detection>();
+    const used = new Set<Detection>();
+    for (const { f, d } of pairs) {
+      if (match.has(f) || used.has(d)) continue;
+      match.set(f, d);
+      used.add(d);
+    }
+    const kept = followed.map((f): Followed => {
+      const d = match.get(f);
+      if (!d) return f;
+      const regionBox = f.regionBox ?? regionHits(frame, d.box)
+        .sort((a, b) => iou(b.box, d.box) - iou(a.box, d.box))
+        .find((hit) => iou(hit.box, d.box) >= MIN_FOLLOW_IOU)?.box;
+      const motion = f.seen && timeMs > f.seen.at && timeMs - f.seen.at <= 4 * followEveryMs
+        ? dampedMotion(
+          f.seen.box,
+          d.box,
+          timeMs - f.seen.at,
+          moveOn(f.seen.box, f.motion, timeMs - f.seen.at),
+        )
+        : f.motion;
+      return {
+        ...f,
+        ...d,
+        seen: { box: d.box, at: timeMs },
+        motion,
+        moved: false,
+        misses: 0,
+        fullScore: d.score,
+        calibration: regionBox ? learnCalibration(regionBox, d.box, f.calibration) : f.calibration,
+      };
     });
-    const fresh = full.filter((d) =>
-      !used.has(d) && followed.every((f) => iou(d.box, f.box) < MIN_FOLLOW_IOU)
-    );
+    const fresh = full.filter((d) => !used.has(d) && !followed.some((f) => sameFace(d.box, f.box)))
+      .map((d): Followed => {
+        const hit = regionHits(frame, d.box)
+          .sort((a, b) => iou(b.box, d.box) - iou(a.box, d.box))
+          .find((h) => iou(h.box, d.box) >= MIN_FOLLOW_IOU);
+        return {
+          ...d,
+          seen: { box: d.box, at: timeMs },
+          fullScore: d.score,
+          calibration: hit && learnCalibration(hit.box, d.box, undefined),
+        };
+      });
     return [...kept, ...fresh].slice(0, maxFaces);
   };
 
@@ -242,13 +417,10 @@ export function createVideoAnalyzer(options: VideoAnalyzerOptions) {
     async analyzeVideoFrame(frame: Frame, timeMs: number): Promise<VideoFrameResult> {
       const start = performance.now();
       const thumb = thumbnail(frame);
-      let cut = false;
-      if (previous && previous.length === thumb.length) {
-        let diff = 0;
-        for (let i = 0; i < thumb.length; i++) diff += Math.abs(thumb[i] - previous[i]);
-        cut = diff / thumb.length > cutThreshold;
-      }
+      const cut = previous !== null &&
+        (sceneBreak || (previous.length === thumb.length && isCut(previous, thumb, cutThreshold)));
       previous = thumb;
+      sceneBreak = false;
       // With no face to follow, every frame is searched whole (a paused video sends just one).
       let reason: VideoFrameResult["reason"] = lastFull === -Infinity
         ? "start"
@@ -257,14 +429,18 @@ export function createVideoAnalyzer(options: VideoAnalyzerOptions) {
         : faces.length === 0 || timeMs - lastFull >= fullEveryMs
         ? "schedule"
         : "tracking";
+      // A cut clears every box at once: the new scene's faces are searched for, not followed.
       const followed = reason === "start" || reason === "cut"
         ? { found: [], lost: false }
-        : follow(frame, timeMs);
+        : follow(frame, timeMs, reason === "schedule");
       if (reason === "tracking" && followed.lost) reason = "lost";
       let detections = followed.found;
       if (reason !== "tracking") {
-        if (cut) tracker.reset();
-        detections = detectAll(frame, followed.found);
+        if (cut) {
+          tracker.reset();
+          numbers.cut();
+        }
+        detections = detectAll(frame, followed.found, timeMs);
         lastFull = timeMs;
       }
       const detected = performance.now();
@@ -278,15 +454,29 @@ export function createVideoAnalyzer(options: VideoAnalyzerOptions) {
         detections.map((d) => ({ box: d.box, scores: d.latest!.probs })),
         timeMs,
       );
+      const numbered = numbers.assign(
+        tracks.map((t, i) => ({
+          track: t.id,
+          box: detections[i].box,
+          fullScore: detections[i].fullScore,
+          found: !detections[i].moved,
+        })),
+        timeMs,
+      );
       faces = detections;
-      return {
-        faces: tracks.map((t, i) => ({
-          id: t.id,
+      const shown = tracks.flatMap((t, i) => {
+        const number = numbered[i];
+        if (number === undefined) return [];
+        return [{
+          number,
           box: detections[i].box,
           score: detections[i].score,
           raw: Array.from(detections[i].latest!.probs),
           expression: { label: LABELS[argmax(t.scores)], scores: scoresRecord(t.scores) },
-        })),
+        }];
+      });
+      return {
+        faces: shown.sort((a, b) => a.number - b.number),
         timeMs,
         full: reason !== "tracking",
         reason,
@@ -297,12 +487,18 @@ export function createVideoAnalyzer(options: VideoAnalyzerOptions) {
         },
       };
     },
-    /** Forget every face (a new video). */
+    /** The next frame starts a new scene (a seek or a loop): its faces are searched for; numbers go on. */
+    newScene() {
+      sceneBreak = true;
+    },
+    /** Forget every face, numbers included (a new video). */
     reset() {
       tracker.reset();
+      numbers.reset();
       faces = [];
       lastFull = -Infinity;
       previous = null;
+      sceneBreak = false;
     },
   };
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createFrameGate } from "../shared/frame_gate.ts";
-import { boxVelocity, createTracker, iou, moveBox } from "../shared/tracker.ts";
+import { createFaceNumbers, type TrackSighting } from "../shared/face_numbers.ts";
+import { boxVelocity, createTracker, dampedMotion, iou, moveBox, moveOn } from "../shared/tracker.ts";
 
 const box = (x: number, y: number, size = 100) => ({ x, y, width: size, height: size });
 const happy = [0, 0, 0, 1, 0, 0, 0];
@@ -71,4 +72,83 @@ Deno.test("boxVelocity and moveBox carry a box on at its speed", () => {
   const v = boxVelocity(from, to, 30);
   assert.deepEqual(moveBox(to, v, 15), { x: 19, y: 15.5, width: 46, height: 46 });
   assert.deepEqual(moveBox(to, undefined, 15), to);
+});
+
+Deno.test("moveOn never carries a box further than the face moved between its two sightings", () => {
+  const from = box(0, 0);
+  const to = box(30, 0);
+  const motion = dampedMotion(from, to, 100, to);
+  assert.deepEqual(moveOn(to, motion, 50), box(45, 0));
+  assert.deepEqual(moveOn(to, motion, 100), box(60, 0));
+  assert.deepEqual(moveOn(to, motion, 400), box(60, 0), "at most the 100 ms it was measured over");
+  assert.deepEqual(moveOn(to, motion, -20), to, "time running backwards: where it was seen");
+  assert.deepEqual(moveOn(to, undefined, 50), to);
+});
+
+Deno.test("dampedMotion slows the box where the detector found the face away from where it was expected", () => {
+  const from = box(0, 0);
+  const to = box(20, 0);
+  assert.equal(dampedMotion(from, to, 100, box(20, 0)).velocity.x, 0.2, "as expected: full speed");
+  assert.ok(
+    Math.abs(dampedMotion(from, to, 100, box(0, 0)).velocity.x - 0.2 * 0.6) < 1e-12,
+    "0.2 widths off",
+  );
+  assert.equal(dampedMotion(from, to, 100, box(-40, 0)).velocity.x, 0, "0.6 widths off: held");
+});
+
+/** One frame's faces for createFaceNumbers: [track, x, full detector's score or none, found]. */
+function sightings(...faces: [number, number, number | undefined, boolean][]): TrackSighting[] {
+  return faces.map(([track, x, fullScore, found]) => ({ track, box: box(x, 0), fullScore, found }));
+}
+
+Deno.test("face numbers: 1, 2 in order of confirmation; a sure face once found again, an unsure one in time", () => {
+  const numbers = createFaceNumbers({ confirmMs: 1000 });
+  assert.deepEqual(numbers.assign(sightings([7, 300, 0.9, true], [8, 0, 0.55, true]), 0), [
+    undefined,
+    undefined,
+  ]);
+  assert.deepEqual(numbers.assign(sightings([7, 300, undefined, false], [8, 0, undefined, false]), 33), [
+    undefined,
+    undefined,
+  ], "moved on, not found again");
+  assert.deepEqual(numbers.assign(sightings([7, 302, undefined, true], [8, 0, undefined, true]), 66), [
+    1,
+    undefined,
+  ]);
+  assert.deepEqual(numbers.assign(sightings([7, 304, undefined, true], [8, 0, undefined, true]), 999), [
+    1,
+    undefined,
+  ]);
+  assert.deepEqual(numbers.assign(sightings([7, 304, undefined, true], [8, 0, undefined, true]), 1000), [
+    1,
+    2,
+  ]);
+});
+
+Deno.test("face numbers: a one-frame detection takes none; a face back near where it left takes its own back", () => {
+  const numbers = createFaceNumbers({ rememberMs: 3000 });
+  numbers.assign(sightings([1, 100, 0.9, true]), 0);
+  assert.deepEqual(numbers.assign(sightings([1, 100, undefined, true], [2, 400, 0.9, true]), 50), [
+    1,
+    undefined,
+  ]);
+  assert.deepEqual(numbers.assign(sightings([1, 100, undefined, true]), 100), [1], "the one-frame face went");
+  numbers.assign([], 200);
+  // Back 2.8 s later, 60 px (0.6 widths) away: the same person as far as boxes tell; 3 s is too late.
+  assert.deepEqual(numbers.assign(sightings([5, 160, 0.9, true]), 2800), [1]);
+  numbers.assign([], 2900);
+  assert.deepEqual(
+    numbers.assign(sightings([6, 500, 0.9, true]), 3000),
+    [undefined],
+    "elsewhere: a new face",
+  );
+  assert.deepEqual(numbers.assign(sightings([6, 500, undefined, true]), 3050), [2]);
+  numbers.assign([], 3100);
+  assert.deepEqual(numbers.assign(sightings([9, 160, 0.9, true]), 7000), [undefined], "forgotten after 3 s");
+  numbers.cut();
+  assert.deepEqual(numbers.assign(sightings([10, 500, 0.9, true]), 7100), [undefined], "not across a cut");
+  assert.deepEqual(numbers.assign(sightings([10, 500, undefined, true]), 7150), [3]);
+  numbers.reset();
+  numbers.assign(sightings([11, 0, 0.9, true]), 8000);
+  assert.deepEqual(numbers.assign(sightings([11, 0, undefined, true]), 8050), [1], "a new video starts at 1");
 });

@@ -5,7 +5,15 @@
  * the webcam are analysed here, with the shared core on WebAssembly (nothing is uploaded).
  */
 import { createFrameGate } from "../../shared/frame_gate.ts";
-import { CSV_HEADER, csvRow, timelinePlan, type TimelineRow, timelineRows } from "../../shared/timeline.ts";
+import {
+  countFaces,
+  faceCountText,
+  faceSpans,
+  timelineCsv,
+  timelinePlan,
+  type TimelineRow,
+  timelineRows,
+} from "../../shared/timeline.ts";
 import type { VideoFace } from "../../shared/video_analyzer.ts";
 import { css } from "../../shared/palette.ts";
 import { createWebVideoAnalyzer, type WebAssets } from "../../shared/web_analyzer.ts";
@@ -57,10 +65,10 @@ function paintFrame(video: HTMLVideoElement, faces: ViewFace[], mirrored = false
   show(faces);
 }
 
-/** Followed faces numbered by their tracker id (as the timeline and CSV are), in number order. */
+/** Followed faces with the numbers the video verb gives them (as the timeline and CSV have them), in order. */
 function trackedFaces(faces: VideoFace[]): ViewFace[] {
   return faces
-    .map((f) => ({ number: f.id, box: f.box, scores: f.expression.scores }))
+    .map((f) => ({ number: f.number, box: f.box, scores: f.expression.scores }))
     .sort((a, b) => a.number - b.number);
 }
 
@@ -189,7 +197,7 @@ function offerCsv(rows: TimelineRow[], name: string) {
   csvButton.onclick = () => {
     const link = document.createElement("a");
     link.href = URL.createObjectURL(
-      new Blob([[CSV_HEADER, ...rows.map(csvRow)].join("\n") + "\n"], { type: "text/csv" }),
+      new Blob([timelineCsv(rows)], { type: "text/csv" }),
     );
     link.download = `${name.replace(/\.[^.]+$/, "")}-mien.csv`;
     link.click();
@@ -235,7 +243,7 @@ async function analyzeVideo(file: File) {
   playing = video;
   let local: VideoVerb;
   try {
-    local = await createWebVideoAnalyzer(ASSETS, { maxFaces: 6 });
+    local = await createWebVideoAnalyzer(ASSETS);
   } catch {
     if (playing === video) {
       stopVideo();
@@ -260,6 +268,11 @@ async function analyzeVideo(file: File) {
   view.height = video.videoHeight;
   let rows: TimelineRow[] = [];
   let frames = 0;
+  let frameS = Infinity;
+  let lastMediaTime = Infinity;
+  /** A frame's index in the video, from its time (null until the frame rate is known). */
+  const frameIndex = (timeS: number) =>
+    timeS === 0 ? 0 : frameS < Infinity ? Math.round(timeS / frameS) : null;
   let analysed = 0;
   let busy = false;
   let shown: ViewFace[] = [];
@@ -275,7 +288,7 @@ async function analyzeVideo(file: File) {
       pending = local.analyzeVideoFrame(frame, timeS * 1000).then((result) => {
         if (playing !== video) return;
         analysed++;
-        rows.push(...timelineRows(result, timeS, frames));
+        rows.push(...timelineRows(result, timeS, frameIndex(timeS)));
         shown = trackedFaces(result.faces);
         paintFrame(video, shown);
         listFaces(faceList, shown);
@@ -293,6 +306,10 @@ async function analyzeVideo(file: File) {
   };
   const step = (_now: number, meta: { mediaTime: number }) => {
     if (playing !== video) return;
+    // The shortest step between frames shown is one frame: the video's frame rate, for frame indices.
+    const since = meta.mediaTime - lastMediaTime;
+    if (since > 0.004) frameS = Math.min(frameS, since);
+    lastMediaTime = meta.mediaTime;
     analyseShown(meta.mediaTime);
     video.requestVideoFrameCallback(step);
   };
@@ -306,7 +323,8 @@ async function analyzeVideo(file: File) {
   const finish = (stopped: boolean) => {
     if (playing !== video) return;
     showTimeline(rows, video.duration);
-    const faces = faceCount(new Set(rows.map((r) => r.face)).size);
+    for (const r of rows) r.frame = frameIndex(r.timeS);
+    const faces = faceCountText(countFaces(faceSpans(rows)));
     say(
       `${file.name}: ${
         stopped ? "stopped; " : ""
@@ -326,7 +344,7 @@ async function analyzeVideo(file: File) {
   };
   /** Go to `timeS`: a new scene for the analyzer (its faces searched for, not followed from before). */
   const seek = (timeS: number) => {
-    local.reset();
+    local.newScene();
     video.currentTime = Math.min(Math.max(0, timeS), video.duration || 0);
   };
   video.onended = () => finish(false);
@@ -351,6 +369,7 @@ async function analyzeVideo(file: File) {
       frames = analysed = 0;
       delete document.body.dataset.videoDone;
       stopButton.hidden = false;
+      local.reset(); // numbers start again from 1 with the new rows
       seek(0);
       video.play();
       say(`Playing ${file.name} again: analysed in this page as it plays; nothing is uploaded.`);
