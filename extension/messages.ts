@@ -64,16 +64,20 @@ export type ToFrame =
   | { type: "videos"; ids: number[] }
   | { type: "unreadable"; reason: string };
 
+/** Which frame a result is about: its video (-1: a capture of the tab), time in the video and size. */
+export interface AnalysedFrame {
+  video: number;
+  mediaTime: number;
+  width: number;
+  height: number;
+}
+
 /** Frame -> content script. `config` carries only what the page side needs (never the API key). */
 export type FromFrame =
   | { type: "ready" }
   | { type: "config"; budget: number }
-  | {
+  | AnalysedFrame & {
     type: "result";
-    video: number;
-    mediaTime: number;
-    width: number;
-    height: number;
     faces: OverlayFace[];
     /** Shown on the video when the analysis fails or the Edge API does (what the popup says, in short). */
     notice?: string;
@@ -100,12 +104,8 @@ export interface WorkerFace {
 export type FromWorker =
   | { type: "ready" }
   | { type: "failed"; message: string }
-  | {
+  | AnalysedFrame & {
     type: "result";
-    video: number;
-    mediaTime: number;
-    width: number;
-    height: number;
     faces: WorkerFace[];
     /** Every sampled pixel (nearly) black: protected playback, perhaps. */
     black: boolean;
