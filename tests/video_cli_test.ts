@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { probeVideo, readFrames, scaledSize } from "../cli/ffmpeg.ts";
+import type { FaceResult } from "../shared/analyzer.ts";
+import { annotate } from "../shared/annotate.ts";
 import { decodeImage } from "../shared/decode.ts";
+import { type Label, scoresRecord } from "../shared/labels.ts";
+import type { Box, Frame } from "../shared/preprocess.ts";
 import { hasFfmpeg } from "./extension_helpers.ts";
-import { ROOT, runCli } from "./helpers.ts";
+import { MEDIA, ROOT, runCli } from "./helpers.ts";
 
 const FFMPEG = hasFfmpeg();
 if (!FFMPEG) console.warn("ffmpeg not found (apt-get install -y ffmpeg): video CLI tests are skipped");
@@ -155,5 +161,110 @@ Deno.test({
     const written = Number(await probe(`${dir}/out.mp4`));
     assert.ok(written >= rows.length - 1, `annotated video has ${written} frames`);
     await Deno.remove(dir, { recursive: true });
+  },
+});
+
+const CLIP = `${MEDIA}/short_hamilton_clip.mp4`;
+const HAS_CLIP = existsSync(CLIP);
+if (!HAS_CLIP) console.warn(`${CLIP} not found: the clip's drawn-video test is skipped`);
+
+/** A JSON row of `deno task analyze <video> --json`. */
+interface Row {
+  timeS: number;
+  frame: number;
+  face: number;
+  box: Box;
+  label: Label;
+  scores: number[];
+}
+
+/** How far a drawn frame is from `frame` drawn with these faces (mean absolute difference over their boxes and tags). */
+function distance(drawn: Frame, frame: Frame, faces: (FaceResult & { number: number })[]): number {
+  const expected = annotate(frame, { faces }, { cards: false });
+  let sum = 0;
+  let n = 0;
+  for (const { box } of faces) {
+    // The box and the tag above it (a tag is at most ~24 px high at this size).
+    const [x0, x1] = [
+      Math.max(0, Math.floor(box.x)),
+      Math.min(frame.width, Math.ceil(box.x + 2 * box.width)),
+    ];
+    const [y0, y1] = [
+      Math.max(0, Math.floor(box.y - 24)),
+      Math.min(frame.height, Math.ceil(box.y + box.height)),
+    ];
+    for (let y = y0; y < y1; y++) {
+      for (let x = x0; x < x1; x++) {
+        const i = (y * frame.width + x) * 4;
+        for (let c = 0; c < 3; c++) sum += Math.abs(drawn.data[i + c] - expected.data[i + c]);
+        n += 3;
+      }
+    }
+  }
+  return sum / Math.max(1, n);
+}
+
+Deno.test({
+  name: "analyze <clip>: one person keeps one number in the rows and in the drawn video",
+  ignore: !FFMPEG || !HAS_CLIP,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const r = await runCli("cli/analyze.ts", [CLIP, "--json", "--annotate", `${dir}/out.mp4`]);
+      assert.equal(r.code, 0, r.stderr);
+      const rows: Row[] = r.stdout.trim().split("\n").map((line) => JSON.parse(line));
+      // Frames from 0, time in seconds from the start: the faces on screen from the start are shown from
+      // their first re-detection (the second frame after), at 0.067 s.
+      assert.ok(rows.every((row) => Math.abs(row.timeS - row.frame / 29.97) < 1e-3), "time from the start");
+      assert.equal(Math.min(...rows.map((row) => row.frame)), 2);
+      // The performer's shot (3.7-7.8 s): one face, moving and gesturing, one number on every frame.
+      const shot = rows.filter((row) => row.timeS >= 3.8 && row.timeS <= 7.7);
+      const numbers = new Set(shot.map((row) => row.face));
+      assert.equal(numbers.size, 1, `the performer is numbered ${[...numbers].join(", ")}`);
+      assert.ok(
+        new Set(shot.map((row) => row.frame)).size >= 0.95 * 3.9 * 29.97,
+        "followed through the shot",
+      );
+      // The audience shot (from 7.9 s): three people, three numbers, each kept.
+      const audience = rows.filter((row) => row.timeS >= 8);
+      assert.equal(new Set(audience.map((row) => row.face)).size, 3);
+      // Numbers go by first appearance from 1, and the summary counts the faces followed for a second.
+      const firsts = [...new Set(rows.map((row) => row.face))];
+      assert.deepEqual(firsts, firsts.map((_, i) => i + 1));
+      assert.match(r.stderr, /; \d+ faces?( \(and \d+ seen for under a second\))?\n/);
+
+      // The drawn video: every 10th frame of the shot shows the rows' number, not one counted left to right.
+      const info = await probeVideo(CLIP);
+      const size = scaledSize(info, 640);
+      const [performer] = numbers;
+      const byFrame = Map.groupBy(rows, (row) => row.frame);
+      const drawn = readFrames(`${dir}/out.mp4`, size)[Symbol.asyncIterator]();
+      let checked = 0;
+      let index = 0;
+      for await (const frame of readFrames(CLIP, size)) {
+        const out = (await drawn.next()).value as Frame;
+        const faces = byFrame.get(index) ?? [];
+        if (index++ % 10 || !faces.length) continue;
+        const asDrawn = (swap: (n: number) => number) =>
+          faces.map((row) => ({
+            box: row.box,
+            score: 1,
+            number: swap(row.face),
+            expression: { label: row.label, scores: scoresRecord(row.scores) },
+          }));
+        const right = distance(out, frame, asDrawn((n) => n));
+        for (const other of [1, 2, 3, 4, 5, 6, 7, 8, 9].filter((n) => n !== performer)) {
+          const wrong = distance(out, frame, asDrawn((n) => (n === performer ? other : n)));
+          if (faces.some((row) => row.face === performer)) {
+            assert.ok(right < wrong, `frame ${index - 1}: drawn number closer to ${other} than ${performer}`);
+          }
+        }
+        checked++;
+      }
+      await drawn.return?.(undefined);
+      assert.ok(checked >= 20, `${checked} drawn frames checked`);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 });
