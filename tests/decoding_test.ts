@@ -24,7 +24,7 @@ Deno.test({
       const jpeg = await enlargedPhoto(photo, 960_000);
       const results = [];
       for (const decoder of [pool, inlineDecoder()] as Decoder[]) {
-        const picture = await decoder.open(image(jpeg), 640, deadlineFromNow(5000, 30_000));
+        const picture = await decoder.open(image(jpeg.slice()), 640, deadlineFromNow(5000, 30_000));
         assert.deepEqual([picture.width, picture.height], [1200, 800]);
         const { preview } = picture;
         assert.deepEqual([preview.width, preview.height, preview.channels], [640, 427, 3]);
@@ -49,10 +49,10 @@ Deno.test({
   async fn() {
     const pool = workerDecoder({ size: 1 });
     try {
-      // Legal but slow: 2000x2000 in 100 scans takes the worker a while.
-      const slow = image(jpegManyScans(2000, 2000, 100));
+      // Legal but slow: 2000x2000 in 100 scans takes the worker a while (bytes are handed over: new each time).
+      const slow = () => image(jpegManyScans(2000, 2000, 100));
       let slowEnded = Infinity;
-      const busyWorker = pool.faceInput(slow, 48, deadlineFromNow(1000, 60_000))
+      const busyWorker = pool.faceInput(slow(), 48, deadlineFromNow(1000, 60_000))
         .finally(() => (slowEnded = performance.now()));
       await assert.rejects(
         pool.faceInput(image(jpegManyScans(16, 16, 2)), 48, deadlineFromNow(50, 60_000)),
@@ -63,7 +63,7 @@ Deno.test({
       assert.ok(refusedAt < slowEnded, "refused while the slow job still held the worker");
       // Its deadline passes while it decodes: the worker is terminated, the request told so.
       await assert.rejects(
-        pool.faceInput(slow, 48, deadlineFromNow(1000, 30)),
+        pool.faceInput(slow(), 48, deadlineFromNow(1000, 30)),
         (e: ApiError) => e.status === 422 && e.code === "decode_timeout" && /image: .*30 ms/.test(e.message),
       );
       // A fresh worker takes the next job.

@@ -32,7 +32,10 @@ export interface Picture {
   release(): void;
 }
 
-/** Runs a request's pixel-sized work; decoding failures are ApiErrors naming the image's field. */
+/**
+ * Runs a request's pixel-sized work; decoding failures are ApiErrors naming the image's field. Bytes
+ * given to it are handed over: a pool of workers may transfer their buffer, leaving it empty here.
+ */
 export interface Decoder {
   /** Decode an image and hold it for the request: its size, a preview of at most `side` pixels, crops. */
   open(image: ImageInput, side: number, deadline: Deadline): Promise<Picture>;
@@ -48,11 +51,13 @@ export interface Decoder {
 
 /**
  * Everything on the calling thread, with a fresh wasm decoder after any failure (shared/decode.ts).
- * Synchronous work cannot be cut short, so deadlines do not apply here: keep images small
- * (the edge profile) where this runs.
+ * Synchronous work cannot be cut short, so deadlines do not apply here: keep images small (the edge
+ * profile) where this runs. Each step is its own task (decode, preview, each crop), so that other
+ * requests are answered between them rather than after all of them.
  */
 export function inlineDecoder(): Decoder {
   const decode = async ({ bytes, maxPixels, field }: ImageInput) => {
+    await nextTask();
     try {
       return await decodeImage(bytes, { maxPixels });
     } catch (error) {
@@ -62,19 +67,42 @@ export function inlineDecoder(): Decoder {
   return {
     async open(image, side) {
       const frame = await decode(image);
+      await nextTask();
       return {
         width: frame.width,
         height: frame.height,
         preview: preview(frame, side),
-        crops: (crops, size) => Promise.resolve(cropInputs(frame, crops, size)),
+        async crops(crops, size) {
+          const inputs = [];
+          for (const crop of crops) {
+            await nextTask();
+            inputs.push(...cropInputs(frame, [crop], size));
+          }
+          return inputs;
+        },
         release() {},
       };
     },
-    faceInput: async (image, size) => faceInput(await decode(image), size),
-    picture: (explanation) => explanationPng(explanation),
-    json: (body) => new Promise((resolve) => resolve(parseJson(body))),
+    async faceInput(image, size) {
+      const frame = await decode(image);
+      await nextTask();
+      return faceInput(frame, size);
+    },
+    async picture(explanation) {
+      await nextTask();
+      return await explanationPng(explanation);
+    },
+    async json(body) {
+      await nextTask();
+      return parseJson(body);
+    },
     close() {},
   };
+}
+
+/** Resolves in a later turn of the event loop, after the I/O that is waiting has been served. */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /** Options for workerDecoder. */
@@ -113,8 +141,11 @@ function jobFailure(kind: Job["kind"], reported: Reply["error"] | null, field: s
   return new Error(`decode worker: ${reported?.message ?? "the worker stopped"}`);
 }
 
-/** The bytes alone (a view into a larger body would send the whole body). */
-function own(bytes: Uint8Array): Uint8Array {
+/**
+ * The bytes to hand to a worker, whose buffer is transferred (not copied): the caller's own when they
+ * fill their buffer (the caller gives them up), else a copy of the view (a view would send all of it).
+ */
+function handOver(bytes: Uint8Array): Uint8Array {
   return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
 }
 
@@ -237,7 +268,8 @@ export function workerDecoder(options: PoolOptions = {}): Decoder {
         retire(worker);
         reject(jobFailure(job.kind, null, field));
       };
-      worker.postMessage({ id, ...job });
+      const bytes = "bytes" in job ? [job.bytes.buffer as ArrayBuffer] : [];
+      worker.postMessage({ id, ...job }, bytes);
     });
   /** One job from acquiring a worker to parking it again. */
   const once = async (job: Job, deadline: Deadline, field: string) => {
@@ -253,7 +285,12 @@ export function workerDecoder(options: PoolOptions = {}): Decoder {
       const worker = await acquire(deadline);
       let reply: Reply;
       try {
-        reply = await exchange(worker, { kind: "open", bytes: own(bytes), maxPixels, side }, deadline, field);
+        reply = await exchange(
+          worker,
+          { kind: "open", bytes: handOver(bytes), maxPixels, side },
+          deadline,
+          field,
+        );
       } catch (error) {
         park(worker);
         throw error;
@@ -276,10 +313,11 @@ export function workerDecoder(options: PoolOptions = {}): Decoder {
       };
     },
     faceInput: async ({ bytes, maxPixels, field }, size, deadline) =>
-      (await once({ kind: "input", bytes: own(bytes), maxPixels, size }, deadline, field)).input!,
+      (await once({ kind: "input", bytes: handOver(bytes), maxPixels, size }, deadline, field)).input!,
     picture: async (explanation, deadline) =>
       (await once({ kind: "picture", explanation }, deadline, "explanation")).png!,
-    json: async (body, deadline) => (await once({ kind: "json", bytes: own(body) }, deadline, "body")).value,
+    json: async (body, deadline) =>
+      (await once({ kind: "json", bytes: handOver(body) }, deadline, "body")).value,
     close() {
       closed = true;
       for (const worker of idle.splice(0)) {

@@ -192,11 +192,12 @@ export function contentReader(limits: Limits, options: ContentOptions = {}): Mid
     const contentType = c.req.header("content-type") ?? "";
     bodyKind(contentType);
     const body = await readBody(c.req.raw, limits.maxBodyBytes, limits.bodyTimeoutMs, options.bodies);
+    const held = body.length; // the body itself may be handed to a decode worker
     try {
       c.set("content", await parseContent(contentType, body, options.parseJson));
       await next();
     } finally {
-      options.bodies?.give(body.length);
+      options.bodies?.give(held);
     }
   });
 }

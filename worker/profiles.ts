@@ -30,8 +30,9 @@ const MiB = 1024 * 1024;
  * `default`: a server of its own (2 or more cores, a few GB): 40 MP photos decoded in two worker
  * isolates. `edge`: an isolate on an edge platform, which caps its memory (Deno Deploy: 512 MB), its
  * CPU time per request (50-200 ms on average) and how long its event loop may be blocked (1 s), and
- * runs no Web Workers: images of at most 4 MP (a 4 MP decode and its preview take about 0.2 s of the
- * event loop here), smaller bodies, and fewer of both at once.
+ * runs no Web Workers: images of at most 2.1 MP (a 1920x1080 frame fits; its largest single step on the
+ * event loop, a 100-scan progressive decode, takes about 0.15 s on one core here), smaller bodies, and
+ * fewer of both at once.
  */
 export const PROFILES = {
   default: {
@@ -48,11 +49,11 @@ export const PROFILES = {
   },
   edge: {
     maxBodyBytes: 4 * MiB,
-    maxPixels: 4_000_000,
+    maxPixels: 2_100_000,
     maxCrops: 32,
     bodyTimeoutMs: 10_000,
     maxBodyBytesInFlight: 16 * MiB,
-    maxInFlightPixels: 8_000_000,
+    maxInFlightPixels: 4_200_000,
     maxWaiting: 4,
     queueTimeoutMs: 1_000,
     decodeTimeoutMs: 15_000,
