@@ -28,7 +28,7 @@ Usage: deno task bench:api [--requests N] [--fuzz N] [--json FILE]
 const ROOT = new URL("..", import.meta.url);
 
 /** A 640x480 JPEG with one face: face-api's demo photo cropped around its first face. */
-async function testJpeg(): Promise<Uint8Array> {
+export async function testJpeg(): Promise<Uint8Array> {
   const src = await decodeImage(
     await Deno.readFile(new URL("node_modules/@vladmandic/face-api/demo/sample1.jpg", ROOT)),
   );
