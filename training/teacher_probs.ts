@@ -1,6 +1,6 @@
 /**
  * Soft labels from a teacher model for every face of FER+ and lfw_expressions, for distillation:
- * `deno task teachers --teacher face-api|human|mien [--ferplus DIR] [--lfw DIR] [--out DIR]`.
+ * `deno task teachers --teacher face-api|human|mien [--model FILE --name NAME] [--ferplus DIR] [--lfw DIR] [--out DIR]`.
  * Each teacher runs in its own process (the peers bundle their own tfjs) through the same driver as
  * the peer benchmark; faces are given at their stored size (FER+ 48x48, LFW 128x128). Writes
  * `<out>/<teacher>_<dataset>.csv` (path relative to the dataset root, then 7 probabilities in
@@ -30,6 +30,7 @@ Write a teacher's probabilities for every FER+ and lfw_expressions face (for tra
   --lfw DIR        lfw_expressions folder (default ../shared/datasets/lfw_expressions)
   --out DIR        output folder (default training/.cache/teachers)
   --model FILE     model.json for the mien teacher (default: the bundled model)
+  --name NAME      the CSVs' name (default: the teacher's; e.g. large for --model mien-fer-large)
   --limit N        first N images per dataset (smoke runs)
   --help           this text`;
 
@@ -68,6 +69,7 @@ await runCli("teachers", async (args) => {
       out: { type: "string", default: "training/.cache/teachers" },
       limit: { type: "string" },
       model: { type: "string" },
+      name: { type: "string" },
       help: { type: "boolean" },
     },
   });
@@ -83,7 +85,7 @@ await runCli("teachers", async (args) => {
   const peer = await make(values.model ? pathToFileURL(resolve(values.model)) : undefined);
   await peer.loadModel();
   for (const [name, root] of [["ferplus", values.ferplus], ["lfw", values.lfw]]) {
-    await writeTeacherCsv(peer, root, join(values.out, `${values.teacher}_${name}.csv`), limit);
+    await writeTeacherCsv(peer, root, join(values.out, `${values.name ?? values.teacher}_${name}.csv`), limit);
   }
   return 0;
 });
