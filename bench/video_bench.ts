@@ -1,10 +1,11 @@
 /**
  * `deno task bench:video`: Mien's video verb (faces followed between detections) against Mien per frame
  * (full detector on every frame), Human in its video mode and per frame, and face-api.js per frame, on a
- * 640x480 one-face call, a 2x2 gallery of four faces with a cut in one tile, and ../shared/media's clip.
- * Per entrant and video: median and p90 ms per frame, analysed frames per second, recall of the faces
- * per-frame full-range detection finds, extra faces, label agreement with the library's own per-frame
- * pipeline, identity switches and identities. Writes bench/video_results.json and prints the table.
+ * 640x480 one-face call, a 2x2 gallery of four faces with a cut in one tile, a face panning across the
+ * frame in 1 s, and ../shared/media's clip. Per entrant and video: median and p90 ms per frame, analysed
+ * frames per second, recall of the faces per-frame full-range detection finds, extra faces, label agreement
+ * with the library's own per-frame pipeline, identity switches and identities, and where the boxes are
+ * (mean IoU, share under 0.5, largest centre error). Writes bench/video_results.json and prints the tables.
  */
 import { parseArgs } from "node:util";
 import { createDenoAnalyzer, loadDetector } from "../runtime/deno_analyzer.ts";
@@ -21,13 +22,16 @@ import { runPeer, type VideoManifest } from "./peers/run_peer.ts";
 import { quantile } from "./stats.ts";
 
 const HELP = `Measure video analysis: Mien following faces between detections against Mien, Human and
-face-api.js per frame, on a synthetic call, a 2x2 gallery and ../shared/media's clip (ms per frame,
-frames per second, recall, extra faces, label agreement, identity switches).
+face-api.js per frame, on a synthetic call, a 2x2 gallery, a face panning across the frame in 1 s and
+../shared/media's clip (ms per frame, frames per second, recall, extra faces, label agreement, identity
+switches, and box quality against the full-range detector on every frame: mean IoU, share under 0.5,
+largest centre error).
 
 Usage: deno task bench:video [--frames N] [--media DIR] [--json FILE] [--no-peers]
 
   --frames N    frames per synthetic video (default 150, at 30 fps)
-  --media DIR   folder with short_hamilton_clip.mp4 (default ../shared/media; skipped if absent)
+  --media DIR   folder with short_hamilton_clip.mp4 and obama.jpg (default ../shared/media; the clip
+                is skipped and the pan uses a face-api demo face if absent)
   --json FILE   results file (default bench/video_results.json)
   --no-peers    Mien's rows only (Human and face-api run in their own processes otherwise)
   -h, --help    show this help`;
@@ -54,6 +58,10 @@ interface Figures {
   identitySwitches: number;
   /** Distinct identities reported over the video. */
   identities: number;
+  /** Box quality against the reference, over its faces paired with a box (see boxQuality). */
+  meanIoU: number;
+  lowIoU: number;
+  maxCentreError: number;
 }
 
 /** One frame's faces as an entrant sees them. */
@@ -103,6 +111,26 @@ async function syntheticVideos(count: number): Promise<Record<string, Frame[]>> 
   return { "1 face, 640x480": one, "4 faces, 640x480": four };
 }
 
+/**
+ * A face panning across a 640x480 frame and back, each way in 1 s (up to 27 px a frame at 30 fps, slowing
+ * at the edges as a moving head does): the face of ../shared/media's obama.jpg where present (a face-api
+ * demo face otherwise), made here each run.
+ */
+async function fastVideo(count: number, media: string): Promise<Frame[]> {
+  const detector = await loadDetector("blazeface");
+  const file = `${media}/obama.jpg`;
+  const bytes = await Deno.readFile(file).catch(() =>
+    Deno.readFile(new URL("node_modules/@vladmandic/face-api/demo/sample3.jpg", ROOT))
+  );
+  const photo = await decodeImage(bytes);
+  const face = patch(photo, detector.detect(photo)[0].box, 200);
+  detector.dispose();
+  return Array.from({ length: count }, (_, i) => {
+    const x = 220 - 260 * Math.cos((Math.PI * i) / 30);
+    return compose([[face, x, 140 + 20 * Math.sin(i / 9)]], 96);
+  });
+}
+
 function shrinkTo(f: Frame, side: number): Frame {
   return patch(f, { x: f.width / 4, y: f.height / 4, width: f.width / 2, height: f.height / 2 }, side);
 }
@@ -137,6 +165,40 @@ function pair(ref: Seen[], seen: Seen[], centres: boolean): (Seen | undefined)[]
       iou(b.box, r.box) - iou(a.box, r.box)
     )[0]
   );
+}
+
+/**
+ * Where an entrant's boxes are, against the reference's: each reference face is paired with the entrant's
+ * box nearest its centre (one each, nearest pairs first) if that centre lies within 1.5 face widths of it;
+ * over the pairs, the mean IoU, the share with IoU < 0.5 and the largest centre error in reference face
+ * widths. A box left on the neck or drifting off a face pairs with it and counts; faces with no box near
+ * them are what recall counts.
+ */
+function boxQuality(reference: Seen[][], seen: Seen[][]) {
+  const ious: number[] = [];
+  let maxCentreError = 0;
+  reference.forEach((ref, i) => {
+    const pairs = ref.flatMap((r, a) =>
+      seen[i].map((s, b) => {
+        const [rx, ry] = centre(r.box);
+        const [sx, sy] = centre(s.box);
+        return { a, b, error: Math.hypot(rx - sx, ry - sy) / r.box.width };
+      })
+    ).filter((p) => p.error <= 1.5).sort((p, q) => p.error - q.error);
+    const [usedA, usedB] = [new Set<number>(), new Set<number>()];
+    for (const { a, b, error } of pairs) {
+      if (usedA.has(a) || usedB.has(b)) continue;
+      usedA.add(a);
+      usedB.add(b);
+      ious.push(iou(ref[a].box, seen[i][b].box));
+      maxCentreError = Math.max(maxCentreError, error);
+    }
+  });
+  return {
+    meanIoU: ious.length ? ious.reduce((x, y) => x + y, 0) / ious.length : 0,
+    lowIoU: ious.length ? ious.filter((v) => v < 0.5).length / ious.length : 0,
+    maxCentreError,
+  };
 }
 
 /** Identities for faces seen without them: Mien's tracker over the boxes, as the per-frame reference gets. */
@@ -237,6 +299,7 @@ if (import.meta.main) {
     Deno.exit(0);
   }
   const videos = await syntheticVideos(Number(values.frames));
+  videos["fast pan, 640x480"] = await fastVideo(Number(values.frames), values.media!);
   const clip = await clipFrames(values.media!);
   if (clip) videos["clip (640x360)"] = clip;
   else console.warn(`no short_hamilton_clip.mp4 in ${values.media}: the clip row is skipped`);
@@ -292,6 +355,7 @@ if (import.meta.main) {
         p90Ms: quantile(ms, 0.9),
         fps: 1000 / (ms.reduce((a, b) => a + b, 0) / ms.length),
         ...score(reference, seen, own, entrant in PEERS),
+        ...boxQuality(reference, seen),
       });
     }
     console.error(`${name}: done`);
@@ -319,6 +383,16 @@ function printTable(results: Figures[], videos: string[]) {
           pct(r.labelAgreement)
         } | ` +
         `${r.identitySwitches} | ${r.identities} |`,
+    );
+  }
+  console.log("\nBox quality against the full-range detector on every frame (Mien per frame):\n");
+  console.log("| video | entrant | mean IoU | IoU < 0.5 | largest centre error (face widths) |");
+  console.log("|---|---|---|---|---|");
+  for (const r of results.filter((r) => r.entrant !== "mien per frame")) {
+    console.log(
+      `| ${r.video} | ${r.entrant} | ${r.meanIoU.toFixed(3)} | ${pct(r.lowIoU)} | ${
+        r.maxCentreError.toFixed(2)
+      } |`,
     );
   }
   for (const name of videos) {
