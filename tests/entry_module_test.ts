@@ -95,10 +95,15 @@ Deno.test("entry module: classify() reads one face box, the video analyzer follo
     assert.ok(faces.length >= 1);
     assertExpression(await mien.classify(frame, faces[0].box));
     const video = mien.createVideoAnalyzer();
-    const first = await video.analyzeVideoFrame(frame, 0);
-    const next = await video.analyzeVideoFrame(frame, 40);
+    // A face takes its number once it is found again (a still frame at 25 frames/s: within 0.2 s).
+    let time = 0;
+    let first = await video.analyzeVideoFrame(frame, time);
+    while (first.faces.length < faces.length && time < 200) {
+      first = await video.analyzeVideoFrame(frame, time += 40);
+    }
+    const next = await video.analyzeVideoFrame(frame, time + 40);
     assert.equal(first.faces.length, faces.length);
-    assert.deepEqual(next.faces.map((f) => f.id), first.faces.map((f) => f.id));
+    assert.deepEqual(next.faces.map((f) => f.number), first.faces.map((f) => f.number));
     next.faces.forEach((f) => assertExpression(f.expression));
   } finally {
     mien.dispose();
