@@ -42,7 +42,7 @@ export interface AppOptions extends Partial<Limits> {
   maxInFlightPixels?: number;
   /** Requests that may wait for room before 503 busy (default 8). */
   maxWaiting?: number;
-  /** Bytes of request bodies held at once across requests, 503 busy past them (default 8 x maxBodyBytes). */
+  /** Bytes of request bodies held at once across requests, 503 busy past them (default 4 x maxBodyBytes). */
   maxBodyBytesInFlight?: number;
   /** Most ms a request waits, once its body has arrived, for its image work to start; then 503 busy (default 2 s). */
   queueTimeoutMs?: number;
@@ -105,7 +105,7 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
     maxWaiting: options.maxWaiting ?? defaults.maxWaiting,
   });
   const bodies = createByteBudget(
-    Math.max(limits.maxBodyBytes, options.maxBodyBytesInFlight ?? 8 * limits.maxBodyBytes),
+    Math.max(limits.maxBodyBytes, options.maxBodyBytesInFlight ?? 4 * limits.maxBodyBytes),
   );
   /** A request's deadline, from the moment its body has arrived. */
   const deadline = () =>

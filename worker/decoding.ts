@@ -189,6 +189,11 @@ export function workerDecoder(options: PoolOptions = {}): Decoder {
     worker.terminate();
     live--;
   };
+  /** Terminate a worker that failed its job, and start its successor at once, so the next job finds it ready. */
+  const replace = (worker: Worker) => {
+    retire(worker);
+    if (!closed && live < size) park(spawn());
+  };
   const pump = () => {
     while (waiting.length && (idle.length || live < size) && !closed) {
       const next = waiting.shift()!;
@@ -251,7 +256,7 @@ export function workerDecoder(options: PoolOptions = {}): Decoder {
       };
       const timer = setTimeout(() => {
         done();
-        retire(worker);
+        replace(worker);
         reject(late());
       }, Math.max(0, deadline.finishBy - performance.now()));
       worker.onmessage = (event: MessageEvent<Reply>) => {
@@ -265,7 +270,7 @@ export function workerDecoder(options: PoolOptions = {}): Decoder {
       worker.onerror = (event) => {
         event.preventDefault();
         done();
-        retire(worker);
+        replace(worker);
         reject(jobFailure(job.kind, null, field));
       };
       const bytes = "bytes" in job ? [job.bytes.buffer as ArrayBuffer] : [];

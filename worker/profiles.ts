@@ -40,7 +40,7 @@ export const PROFILES = {
     maxPixels: 40_000_000,
     maxCrops: 32,
     bodyTimeoutMs: 10_000,
-    maxBodyBytesInFlight: 64 * MiB,
+    maxBodyBytesInFlight: 32 * MiB,
     maxInFlightPixels: 80_000_000,
     maxWaiting: 8,
     queueTimeoutMs: 2_000,
