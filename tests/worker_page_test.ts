@@ -357,15 +357,16 @@ Deno.test({
           });
           // The time axis runs from 70 px to 20 px before the right edge (timelinePlan).
           await page.mouse.click(plot.x + 70 + (plot.width - 90) / 2, plot.y + 60);
+          await page.waitForFunction(`document.getElementById("clock").textContent.startsWith("0:01")`);
           const time = Number(await page.locator("#seek").inputValue());
           assert.ok(Math.abs(time - 1.5) < 0.2, `sought to ${time} s of 3`);
           assert.match(await page.locator("#clock").textContent() ?? "", /^0:01 \/ 0:03$/);
           // Replay: a fresh pass from the start; pause and play.
           await page.click("#play");
-          assert.equal(await page.locator("#play").textContent(), "Pause");
+          await page.waitForFunction(`document.getElementById("play").textContent === "Pause"`);
           assert.ok(await page.locator("#stop").isVisible());
           await page.click("#play");
-          assert.equal(await page.locator("#play").textContent(), "Play");
+          await page.waitForFunction(`document.getElementById("play").textContent === "Play"`);
           await page.locator("#seek").evaluate((input) => {
             const range = input as unknown as { value: string; dispatchEvent(e: Event): boolean };
             range.value = "2.5";
