@@ -114,6 +114,7 @@ Deno.test({
         await samples.first().click();
         // Sample photo 1 shows three faces (the photo before it, two).
         await page.waitForFunction(`document.getElementById("status").textContent === "3 faces found."`);
+        await page.waitForTimeout(800); // the result scrolls into view smoothly
         await page.screenshot({ path: `${SHOTS}/page_sample.png` });
         const before = requests.length;
         await page.locator("#faces li").nth(1).locator("button").click();
