@@ -26,21 +26,22 @@ CHANNELS = [32, 64, 128, 256]
 
 
 def same_pad(x, stride):
-    """TF SAME padding for a 3x3 kernel: 1 on every side at stride 1, right/bottom only at stride 2 (even sizes)."""
-    return nn.functional.pad(x, (1, 1, 1, 1) if stride == 1 else (0, 1, 0, 1))
+    """TF SAME padding for a 3x3 kernel at stride 2 on even sizes: one row and column, right and bottom."""
+    assert stride == 2
+    return nn.functional.pad(x, (0, 1, 0, 1))
 
 
 class SepConv(nn.Module):
-    """Depthwise 3x3 (no bias) then pointwise 1x1 with bias, TF SAME padding."""
+    """Depthwise 3x3 (no bias) then pointwise 1x1 with bias, TF SAME padding (the conv's own at stride 1)."""
 
     def __init__(self, cin, cout, stride):
         super().__init__()
         self.stride = stride
-        self.dw = nn.Conv2d(cin, cin, 3, stride, 0, groups=cin, bias=False)
+        self.dw = nn.Conv2d(cin, cin, 3, stride, 1 if stride == 1 else 0, groups=cin, bias=False)
         self.pw = nn.Conv2d(cin, cout, 1, bias=True)
 
     def forward(self, x):
-        return self.pw(self.dw(same_pad(x, self.stride)))
+        return self.pw(self.dw(x if self.stride == 1 else same_pad(x, 2)))
 
 
 class FirstConv(nn.Module):
@@ -65,11 +66,11 @@ class DenseBlock(nn.Module):
         )
 
     def forward(self, x):
-        outs = [torch.relu(self.convs[0](x))]
+        first = torch.relu(self.convs[0](x))
+        total = first
         for conv in self.convs[1:]:
-            inp = outs[0] if len(outs) == 1 else torch.relu(sum(outs))
-            outs.append(conv(inp))
-        return torch.relu(sum(outs))
+            total = total + conv(total if total is first else torch.relu(total))
+        return torch.relu(total)
 
 
 class DenseFaceNet(nn.Module):
