@@ -154,19 +154,20 @@ if (import.meta.main) {
     const random = prng(20261129);
     const formats = Object.values(seeds);
     const start = performance.now();
+    const fuzzStatuses: Record<string, number> = {};
     for (let i = 0; i < fuzz; i++) {
-      count(
-        await post(server.base, "/v1/analyze", mutate(formats[i % formats.length], random), {
-          "content-type": "application/octet-stream",
-        }),
-      );
+      const status = await post(server.base, "/v1/analyze", mutate(formats[i % formats.length], random), {
+        "content-type": "application/octet-stream",
+      });
+      count(status);
+      fuzzStatuses[status] = (fuzzStatuses[status] ?? 0) + 1;
     }
     console.log(
-      `fuzz: ${fuzz} mutations in ${((performance.now() - start) / 1000).toFixed(1)} s; RSS ${
-        mb(server.rss())
-      }`,
+      `fuzz: ${fuzz} mutations in ${((performance.now() - start) / 1000).toFixed(1)} s: ${
+        JSON.stringify(fuzzStatuses)
+      }; RSS ${mb(server.rss())}`,
     );
-    figures.fuzz = fuzz;
+    figures.fuzz = { uploads: fuzz, statuses: fuzzStatuses };
 
     const side = Math.floor(Math.sqrt(40_000_000 / 32));
     const crop = await greyPng(side);
