@@ -30,8 +30,8 @@ const MiB = 1024 * 1024;
  * `default`: a server of its own (2 or more cores, a few GB): 40 MP photos decoded in two worker
  * isolates. `edge`: an isolate on an edge platform, which caps its memory (Deno Deploy: 512 MB), its
  * CPU time per request (50-200 ms on average) and how long its event loop may be blocked (1 s), and
- * runs no Web Workers: images of at most 2.1 MP (a 1920x1080 frame fits; its largest single step on the
- * event loop, a 100-scan progressive decode, takes about 0.15 s on one core here), smaller bodies, and
+ * may run no Web Workers: images of at most 2.1 MP (a 1920x1080 frame fits; its largest single step on
+ * the event loop, a 100-scan progressive decode, took 0.18 s here on a busy machine), smaller bodies, and
  * fewer of both at once.
  */
 export const PROFILES = {
