@@ -54,6 +54,19 @@ export async function probeVideo(path: string): Promise<VideoInfo> {
   };
 }
 
+/**
+ * When each frame of a video shows, in seconds from its start as a player counts it (presentation
+ * timestamps, in order; read from the packets, nothing decoded). A video's first frame may come after 0.
+ */
+export async function frameTimes(path: string): Promise<number[]> {
+  const out = await spawn("ffprobe", [
+    ...["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time", "-of", "csv=p=0", path],
+  ], { stdout: "piped", stderr: "piped" }).output();
+  if (out.code !== 0) throw new UsageError(`cannot read ${path} as a video`);
+  return new TextDecoder().decode(out.stdout).split("\n").map((line) => parseFloat(line))
+    .filter((t) => Number.isFinite(t)).sort((a, b) => a - b);
+}
+
 /** The output size for a video scaled so its longer side is at most `maxSide` (even numbers, for encoders). */
 export function scaledSize(info: VideoInfo, maxSide: number): { width: number; height: number } {
   const scale = Math.min(1, maxSide / Math.max(info.width, info.height));
@@ -62,7 +75,8 @@ export function scaledSize(info: VideoInfo, maxSide: number): { width: number; h
 }
 
 /**
- * The video's frames as RGBA, decoded by ffmpeg and streamed, scaled to `size`. One buffer serves
+ * The video's frames as RGBA, decoded by ffmpeg and streamed, scaled to `size`: each frame of the video once
+ * (none repeated or dropped to a constant rate, so they pair with frameTimes). One buffer serves
  * every frame (memory stays flat however long the video): a frame's pixels are valid until the
  * consumer asks for the next one, so copy what must outlive that. Stops ffmpeg when the consumer
  * stops early.
@@ -73,7 +87,7 @@ export async function* readFrames(
 ): AsyncGenerator<Frame> {
   const child = spawn("ffmpeg", [
     ...["-v", "error", "-nostdin", "-i", path, "-map", "0:v:0", "-vf", `scale=${size.width}:${size.height}`],
-    ...["-f", "rawvideo", "-pix_fmt", "rgba", "pipe:1"],
+    ...["-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgba", "pipe:1"],
   ], { stdin: "null", stdout: "piped", stderr: "piped" });
   const bytes = size.width * size.height * 4;
   const reader = child.stdout.getReader();

@@ -6,7 +6,7 @@
  */
 import { annotate } from "../shared/annotate.ts";
 import {
-  countFaces,
+  createFollowedTimes,
   CSV_HEADER,
   csvRow,
   timelineChart,
@@ -16,7 +16,7 @@ import {
 import type { ExpressionModel } from "../shared/model.ts";
 import type { FaceDetector } from "../shared/detector.ts";
 import { createVideoAnalyzer, type VideoFrameResult } from "../shared/video_analyzer.ts";
-import { probeVideo, readFrames, scaledSize, videoWriter } from "./ffmpeg.ts";
+import { frameTimes, probeVideo, readFrames, scaledSize, videoWriter } from "./ffmpeg.ts";
 import { createProgress } from "./progress.ts";
 import { writePng } from "./run_cli.ts";
 
@@ -39,11 +39,19 @@ export interface VideoJob {
   minFaceSize: number;
 }
 
+/** When frame `i` shows (s), from the video's frame times (past their end: one frame apart at `fps`). */
+function frameTime(times: number[], i: number, fps: number): number {
+  if (i < times.length) return times[i];
+  return (times.length ? times[times.length - 1] + 1 / fps : 0) + (i - Math.max(1, times.length)) / fps;
+}
+
 /** Analyse a video file; returns what was analysed (and whether it was stopped early). */
 export async function analyzeVideoFile(job: VideoJob) {
   const info = await probeVideo(job.path);
   const size = scaledSize(info, job.maxSide);
-  const total = Math.max(1, Math.round(info.durationS * info.fps));
+  // Each frame's time as a player shows it (the bundled clip's first frame comes at 0.852 s).
+  const times = await frameTimes(job.path);
+  const total = Math.max(1, times.length || Math.round(info.durationS * info.fps));
   const video = createVideoAnalyzer({
     model: job.model,
     detector: job.detector,
@@ -54,8 +62,7 @@ export async function analyzeVideoFile(job: VideoJob) {
   const encoder = new TextEncoder();
   const writer = job.annotate ? videoWriter(job.annotate, size, info.fps) : undefined;
   const rows: TimelineRow[] = []; // kept only for --chart
-  /** Each face's first and last time (s), for the count of faces. */
-  const spans = new Map<number, [number, number]>();
+  const followed = createFollowedTimes();
   // Rows give boxes in the video's own pixels, whatever size it was analysed at.
   const scale = info.width / size.width;
   let stopped = false;
@@ -74,13 +81,13 @@ export async function analyzeVideoFile(job: VideoJob) {
   try {
     for await (const frame of readFrames(job.path, size)) {
       if (stopped) break;
-      const timeS = frames / info.fps;
+      const timeS = frameTime(times, frames, info.fps);
       if (frames % job.every === 0) {
         last = await video.analyzeVideoFrame(frame, timeS * 1000);
         analysed++;
-        const batch = timelineRows(last, timeS, frames, scale);
+        const batch = timelineRows(last, timeS, Math.round(timeS * info.fps), scale);
         if (job.chart) rows.push(...batch);
-        for (const r of batch) spans.set(r.face, [spans.get(r.face)?.[0] ?? timeS, timeS]);
+        followed.add(timeS, last.faces.map((f) => f.number));
         const text = batch.map((r) => (job.format === "csv" ? csvRow(r) : JSON.stringify(r))).join("\n");
         if (text) await job.out.write(encoder.encode(text + "\n"));
       }
@@ -101,15 +108,15 @@ export async function analyzeVideoFile(job: VideoJob) {
         if (!stopped) throw error;
       });
     }
-    if (job.chart) await writePng(job.chart, timelineChart(rows, frames / info.fps));
+    if (job.chart) await writePng(job.chart, timelineChart(rows, frameTime(times, frames, info.fps)));
   }
   const seconds = (performance.now() - started) / 1000;
   return {
     frames,
     analysed,
     seconds,
-    videoSeconds: frames / info.fps,
+    videoSeconds: frameTime(times, frames, info.fps),
     stopped,
-    faces: countFaces(spans.values()),
+    faces: followed.count(),
   };
 }

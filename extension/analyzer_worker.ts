@@ -51,10 +51,11 @@ async function analyse(message: Extract<ToWorker, { type: "frame" }>) {
     const image = ctx.getImageData(0, 0, width, height);
     let verb = verbs.get(video);
     if (!verb) verbs.set(video, verb = engine.video({ halfLifeMs: 500, fullEveryMs }));
-    // A seek or a loop is a new scene: its faces are searched for, not followed from where they were.
+    // A seek or a loop is a new scene: its faces are searched for, not followed from where they were (a face
+    // found where one just was keeps its number unless the picture changed like a cut).
     const now = performance.now();
     const last = lastFrame.get(video);
-    if (last && Math.abs((mediaTime - last.media) * 1000 - (now - last.wall)) > JUMP_MS) verb.reset();
+    if (last && Math.abs((mediaTime - last.media) * 1000 - (now - last.wall)) > JUMP_MS) verb.newScene();
     lastFrame.set(video, { media: mediaTime, wall: now });
     const result = await verb.analyzeVideoFrame(image, now);
     reply({

@@ -4,6 +4,7 @@
  */
 import { browser, type MenuClick, type Tab } from "./browser.ts";
 import { fromExtensionPage, parseRuntimeMessage } from "./messages.ts";
+import { keptSessionKey } from "./session.ts";
 
 const MENU_ID = "mien-analyze";
 
@@ -100,7 +101,11 @@ browser.runtime.onMessage.addListener((raw, sender) => {
   return undefined;
 });
 
-browser.tabs.onRemoved.addListener((tabId) => setOn(tabId, false));
+browser.tabs.onRemoved.addListener((tabId) => {
+  setOn(tabId, false);
+  // A closed tab's kept session goes with it.
+  browser.storage.session.remove(keptSessionKey(tabId)).catch(() => {});
+});
 // A page load removes the overlay with the old document: turn it on again in the new one.
 browser.tabs.onUpdated.addListener(async (tabId, change) => {
   if (change.status !== "complete" || !(await onTabs()).includes(tabId)) return;

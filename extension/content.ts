@@ -16,7 +16,7 @@ import {
   type Question,
   type ToFrame,
 } from "./messages.ts";
-import { boxVelocity, moveBox } from "../shared/tracker.ts";
+import { boxVelocity, moveOn } from "../shared/tracker.ts";
 import { placeFrame, toPage } from "./overlay.ts";
 import { nextTile, sentTime, type Tile, tileRates } from "./scheduler.ts";
 import { DEFAULT_SETTINGS } from "./settings.ts";
@@ -59,6 +59,13 @@ interface Tracked {
   /** Its on-screen area (CSS px²), measured at most every GEOMETRY_MS. */
   area: number;
   unreadable: string | null;
+  /**
+   * Where the browser tells (requestVideoFrameCallback): the time (s) of the frame last presented, of the
+   * frame last sent, and the shortest step seen between two presented frames (one frame's duration).
+   */
+  presented: number;
+  sentPresented: number;
+  frameS: number;
   result?: Extract<FromFrame, { type: "result" }>;
   /** The result before it (for the faces' speed). */
   previous?: Extract<FromFrame, { type: "result" }>;
@@ -112,7 +119,11 @@ function createOverlay() {
           change: 1,
           area: 0,
           unreadable: null,
+          presented: Infinity,
+          sentPresented: Infinity,
+          frameS: Infinity,
         });
+        watchFrames(videos.get(video)!);
       }
     }
     for (const video of videos.keys()) if (!video.isConnected) videos.delete(video);
@@ -120,10 +131,34 @@ function createOverlay() {
     queueRedraw();
   }
 
-  /** Whether a video has a frame to analyse now: readable, loaded, and playing or not yet analysed here. */
+  /**
+   * Watch the frames a video presents (where the browser tells): the shortest step between two is one frame's
+   * duration, for the frame indices of the session's rows.
+   */
+  function watchFrames(t: Tracked) {
+    if (!("requestVideoFrameCallback" in t.video)) return;
+    const step = (_now: number, meta: { mediaTime: number }) => {
+      if (stopped || videos.get(t.video) !== t) return;
+      const since = meta.mediaTime - t.presented;
+      if (since > 0.004) t.frameS = Math.min(t.frameS, since);
+      t.presented = meta.mediaTime;
+      t.video.requestVideoFrameCallback(step);
+    };
+    t.video.requestVideoFrameCallback(step);
+  }
+
+  /**
+   * Whether a video has a frame to analyse now: readable, loaded, and a frame not analysed yet (where the
+   * browser tells which frame shows; else: playing, or paused where it was not analysed). A frame that stays
+   * on screen (a paused video, a video's first frame before its time comes) is analysed once.
+   */
   function hasFrame(t: Tracked): boolean {
     const { video } = t;
     if (t.unreadable || video.readyState < 2 || !video.videoWidth || !video.videoHeight) return false;
+    if (typeof video.requestVideoFrameCallback === "function") {
+      // Each frame once: the one showing when the video was found, then each new one the browser presents.
+      return Number.isFinite(t.presented) ? t.presented !== t.sentPresented : t.lastTime === -1;
+    }
     return !(video.paused && video.currentTime === t.lastTime);
   }
 
@@ -144,13 +179,22 @@ function createOverlay() {
     const scale = Math.min(1, MAX_SIDE / Math.max(w, h));
     inFlight = { id: t.id, since: performance.now() };
     t.lastTime = video.currentTime;
+    t.sentPresented = t.presented;
     try {
       const bitmap = await createImageBitmap(video, {
         resizeWidth: Math.round(w * scale),
         resizeHeight: Math.round(h * scale),
         resizeQuality: "medium",
       });
-      send({ type: "frame", video: t.id, bitmap, mediaTime: t.lastTime }, [bitmap]);
+      send({
+        type: "frame",
+        video: t.id,
+        bitmap,
+        mediaTime: t.lastTime,
+        frameTime: Number.isFinite(t.sentPresented) ? t.sentPresented : t.lastTime,
+        scale: w / bitmap.width,
+        frameS: Number.isFinite(t.frameS) ? t.frameS : null,
+      }, [bitmap]);
     } catch (error) {
       inFlight = null;
       console.debug("Mien cannot read a video:", error);
@@ -330,14 +374,25 @@ function createOverlay() {
 
   /**
    * Where a face is now: its box moved on at the speed it had between the video's last two results, for
-   * the video time since its frame (at most MAX_AHEAD_S), so boxes keep up with faces between results.
+   * the video time since its frame (at most MAX_AHEAD_S, and never further than it moved between those two
+   * results), so boxes keep up with faces between results; a face's number is one person's, so this is
+   * never one person's box sent towards another's.
    */
   function boxNow(face: OverlayFace, t: Tracked, videoTime: number): OverlayFace {
     const before = t.previous?.faces.find((f) => f.face === face.face);
     const span = t.result!.mediaTime - (t.previous?.mediaTime ?? 0);
     const ahead = Math.min(MAX_AHEAD_S, videoTime - t.result!.mediaTime);
     if (!before || !(span > 0 && span <= 0.5) || !(ahead > 0)) return face;
-    return { ...face, box: moveBox(face.box, boxVelocity(before.box, face.box, span), ahead) };
+    // A jump of more than half a face between two results is a seek or a loop, not motion: no move-on.
+    const shift = Math.hypot(
+      face.box.x + face.box.width / 2 - before.box.x - before.box.width / 2,
+      face.box.y + face.box.height / 2 - before.box.y - before.box.height / 2,
+    );
+    if (shift > face.box.width / 2) return face;
+    return {
+      ...face,
+      box: moveOn(face.box, { velocity: boxVelocity(before.box, face.box, span), span }, ahead),
+    };
   }
 
   function redraw() {
@@ -492,6 +547,7 @@ if (!globalThis.mienListening) {
     const overlay = globalThis.mienOverlay;
     if (message.type === "mien:status") return overlay?.ask({ question: "status" });
     if (message.type === "mien:session") return overlay?.ask({ question: "session" });
+    if (message.type === "mien:clear-session") return overlay?.ask({ question: "clear-session" });
     if (message.type === "mien:tab-capture") {
       return overlay?.ask({ question: "tab-capture", streamId: message.streamId });
     }

@@ -7,7 +7,12 @@ import { faceInput, type Frame } from "../shared/preprocess.ts";
 import * as tfconv from "@tensorflow/tfjs-converter";
 import { BLAZEFACE_FILES, createBlazeFaceDetector } from "../shared/detect_blazeface.ts";
 import { createVideoAnalyzer, type VideoAnalyzerOptions } from "../shared/video_analyzer.ts";
-import { createWebAnalyzer, type WebAnalyzerOptions, type WebAssets } from "../shared/web_analyzer.ts";
+import {
+  createWebAnalyzer,
+  warmUp,
+  type WebAnalyzerOptions,
+  type WebAssets,
+} from "../shared/web_analyzer.ts";
 import { classifyRemote, RemoteError } from "./remote.ts";
 import type { Settings } from "./settings.ts";
 
@@ -69,6 +74,7 @@ export async function createEngine(
   const follow = detector === "blazeface-short" ? analyzer.detector : createBlazeFaceDetector(
     await tfconv.loadGraphModel(`${assets.blazeface}${BLAZEFACE_FILES["blazeface-short"]}`),
   );
+  await warmUp(analyzer.model, analyzer.detector === follow ? [follow] : [analyzer.detector, follow]);
   const size = analyzer.model.info.inputSize;
   const margin = analyzer.detector.cropMargin;
   let retryAt = 0;

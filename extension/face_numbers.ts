@@ -1,36 +1,34 @@
 /**
- * The numbers faces go by in the overlay and the popup, per tab from 1. A track keeps its number while it
- * lasts; a new track in a video takes the lowest number of that video that no face in the same frame holds,
- * so that a participant whose track restarts (a cut, a turned head, a tile that lost them for a moment)
- * keeps one number and one chart instead of gaining a new one each time. Numbers are places in a video,
- * not identities: someone who takes a departed person's place takes their number. In a gallery the tiles'
- * first numbers follow the page's order.
+ * The numbers faces go by in a tab's overlay and popup: each video's verb numbers its faces, one number per
+ * person (shared/face_numbers.ts); the tab gives every (video, face) its own number, from 1, so that faces in
+ * different videos never share one. In a gallery the tiles' first faces are numbered in the page's order.
+ * A kept session restarts after its highest number (`first`), so faces before and after do not merge.
  */
-export function createFaceNumbers() {
-  const byTrack = new Map<string, number>();
-  const byVideo = new Map<number, number[]>();
-  let next = 1;
+export function createFaceNumbers(first = 1) {
+  const byFace = new Map<string, number>();
+  const reserved = new Map<number, number>();
+  const numbered = new Set<number>();
+  let next = first;
   return {
-    /** In a gallery: a first number for each video not numbered yet, in page order (tile 1 is face 1). */
+    /** In a gallery: a number for the first face of each video not numbered yet, in page order. */
     reserve(videos: number[]) {
-      for (const video of videos) if (!byVideo.has(video)) byVideo.set(video, [next++]);
+      for (const video of videos) {
+        if (!numbered.has(video) && !reserved.has(video)) reserved.set(video, next++);
+      }
     },
-    /** The numbers of one video's faces in a frame, given its verb's track ids. */
-    assign(video: number, tracks: number[]): number[] {
-      const numbers = tracks.map((track) => byTrack.get(`${video}:${track}`));
-      const taken = new Set(numbers.filter((n) => n !== undefined));
-      const own = byVideo.get(video) ?? [];
-      byVideo.set(video, own);
-      tracks.forEach((track, i) => {
-        if (numbers[i] !== undefined) return;
-        let n = own.find((number) => !taken.has(number));
-        if (n === undefined) own.push(n = next++);
-        for (const [key, value] of byTrack) if (value === n) byTrack.delete(key);
-        byTrack.set(`${video}:${track}`, n);
-        taken.add(n);
-        numbers[i] = n;
+    /** The tab's numbers for one video's faces, given their numbers in that video. */
+    assign(video: number, faces: number[]): number[] {
+      return faces.map((face) => {
+        const key = `${video}:${face}`;
+        let number = byFace.get(key);
+        if (number === undefined) {
+          number = reserved.get(video) ?? next++;
+          reserved.delete(video);
+          numbered.add(video);
+          byFace.set(key, number);
+        }
+        return number;
       });
-      return numbers as number[];
     },
   };
 }

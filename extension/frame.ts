@@ -3,14 +3,15 @@
  * The tab's analyzer: an extension page in a hidden iframe that the content script adds, in the
  * extension's process, off the page's main thread; frames arrive as transferred ImageBitmaps and go on to
  * its worker (analyzer_worker.ts), which runs the models, so this page's thread (shared with the popup and
- * the options page) stays free. It numbers the faces and keeps the tab's session and status (memory only:
- * they go away with the tab).
+ * the options page) stays free. It numbers the faces and keeps the tab's status and session (memory only;
+ * the session's copy in the extension's session storage outlives switching off, until the popup clears it
+ * or the tab closes, and is taken up again when the tab is switched on).
  */
 import { LABELS } from "../shared/labels.ts";
 import { browser, bundledAssets } from "./browser.ts";
 import { createFaceNumbers } from "./face_numbers.ts";
 import type { FromFrame, FromWorker, OverlayFace, TabStatus, ToFrame, ToWorker } from "./messages.ts";
-import { createSession } from "./session.ts";
+import { createSession, keptSessionKey, type SessionFaces } from "./session.ts";
 import { loadSettings, onSettingsChanged, type Settings } from "./settings.ts";
 
 // The content script hands over a MessagePort and its tab's token once this page has loaded; the
@@ -28,7 +29,9 @@ globalThis.addEventListener("message", async (event) => {
   });
   if (id < 0 || port) return offered.close();
   port = offered;
+  tabId = id;
   await setup;
+  await takeUpKeptSession();
   port.onmessage = (e) => onFrame(e.data as ToFrame);
   toWorker({ type: "start", settings, assets: bundledAssets() });
 });
@@ -48,8 +51,26 @@ function toWorker(message: ToWorker, transfer: Transferable[] = []) {
 }
 
 let settings: Settings = await loadSettings();
-const session = createSession();
-const faceNumbers = createFaceNumbers();
+let tabId = -1;
+let session = createSession();
+let faceNumbers = createFaceNumbers();
+let keptAt = 0;
+
+/** Go on with the session kept from the last time this tab was on (its faces' numbers continue after it). */
+async function takeUpKeptSession() {
+  const key = keptSessionKey(tabId);
+  const kept = (await browser.storage.session.get(key).catch(() => ({})) as Record<string, unknown>)[key];
+  if (!kept) return;
+  session = createSession({ restore: kept as SessionFaces });
+  faceNumbers = createFaceNumbers(session.lastNumber() + 1);
+}
+
+/** Keep a copy of the session (at most once a second) where it outlives switching off. */
+function keepSession(now: number) {
+  if (tabId < 0 || now - keptAt < 1000 || !session.takeChanged()) return;
+  keptAt = now;
+  browser.storage.session.set({ [keptSessionKey(tabId)]: session.snapshot() }).catch(() => {});
+}
 /** Recent analyses (when, which video), for the rates; when each face number was last seen. */
 const analysed: { at: number; video: number }[] = [];
 const seenAt = new Map<number, number>();
@@ -90,7 +111,12 @@ function sentence(text: string): string {
 }
 
 /** Analyse one frame of a video (or of the tab capture, -1) and tell the content script what is where. */
-async function analyse(video: number, bitmap: ImageBitmap, mediaTime: number) {
+async function analyse(
+  video: number,
+  bitmap: ImageBitmap,
+  mediaTime: number,
+  { frameTime = mediaTime, scale = 1, frameS = null as number | null } = {},
+) {
   const { width, height } = bitmap;
   // In a gallery each tile is analysed a few times a second: a whole-frame search every 500 ms per tile
   // would be most of the work, and a tile rarely gains a face; its faces are followed in between.
@@ -123,7 +149,22 @@ async function analyse(video: number, bitmap: ImageBitmap, mediaTime: number) {
     label: f.label,
     confidence: f.scores[LABELS.indexOf(f.label)],
   }));
-  session.add(answer.faces.map((f, i) => ({ face: numbers[i], scores: f.scores })), Date.now());
+  // The session holds boxes in the video's own pixels and the frame's number (time x frame rate, if known).
+  session.add(
+    { video, timeS: frameTime, frame: frameS ? Math.round(frameTime / frameS) : null },
+    answer.faces.map((f, i) => ({
+      face: numbers[i],
+      box: {
+        x: f.box.x * scale,
+        y: f.box.y * scale,
+        width: f.box.width * scale,
+        height: f.box.height * scale,
+      },
+      scores: f.scores,
+    })),
+    Date.now(),
+  );
+  keepSession(now);
   analysed.push({ at: now, video });
   while (analysed.length && now - analysed[0].at > 3000) analysed.shift();
   const seconds = Math.min(3, Math.max(1, (now - analysed[0].at) / 1000));
@@ -155,7 +196,7 @@ async function onFrame(message: ToFrame) {
     return;
   }
   if (message.type === "ask") return answer(message);
-  await analyse(message.video, message.bitmap, message.mediaTime);
+  await analyse(message.video, message.bitmap, message.mediaTime, message);
 }
 
 /** Start analysing a capture of the whole tab (for videos that cannot be read); it runs until it ends. */
@@ -195,7 +236,10 @@ async function answer(message: Extract<ToFrame, { type: "ask" }>) {
   let value: unknown;
   if (message.question === "status") value = status;
   else if (message.question === "session") value = session.snapshot();
-  else {
+  else if (message.question === "clear-session") {
+    session = createSession();
+    value = await browser.storage.session.remove(keptSessionKey(tabId)).then(() => true, () => false);
+  } else {
     value = await startCapture(message.streamId).then(() => true, (e) => {
       status.error = `Tab capture failed: ${(e as Error).message}`;
       return false;

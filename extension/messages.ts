@@ -37,6 +37,7 @@ export type RuntimeMessage =
   | { type: "mien:state"; tabId: number }
   | { type: "mien:status"; tabId: number }
   | { type: "mien:session"; tabId: number }
+  | { type: "mien:clear-session"; tabId: number }
   | { type: "mien:tab-capture"; tabId: number; streamId: string }
   | { type: "mien:stop" };
 
@@ -54,11 +55,23 @@ export interface OverlayFace {
 export type Question =
   | { question: "status" }
   | { question: "session" }
+  | { question: "clear-session" }
   | { question: "tab-capture"; streamId: string };
 
 /** Content script -> frame. `video` -1 stands for a capture of the whole tab. */
 export type ToFrame =
-  | { type: "frame"; video: number; bitmap: ImageBitmap; mediaTime: number }
+  | {
+    type: "frame";
+    video: number;
+    bitmap: ImageBitmap;
+    /** The video's time when the frame was taken (s), as its player shows it. */
+    mediaTime: number;
+    /** When that frame shows in the video (s): its presentation time where the browser tells, else mediaTime. */
+    frameTime: number;
+    /** The video's pixels per bitmap pixel, and one frame's duration (s) where the browser tells. */
+    scale: number;
+    frameS: number | null;
+  }
   | ({ type: "ask"; id: number } & Question)
   /** The page's videos, in page order (as first found). */
   | { type: "videos"; ids: number[] }
@@ -91,7 +104,7 @@ export type ToWorker =
   | { type: "start"; settings: Settings; assets: WebAssets }
   | { type: "frame"; video: number; bitmap: ImageBitmap; mediaTime: number; fullEveryMs: number };
 
-/** A followed face as the worker reports it: its track in that video, box and smoothed expression. */
+/** A followed face as the worker reports it: its number in that video, box and smoothed expression. */
 export interface WorkerFace {
   track: number;
   box: Box;
@@ -134,6 +147,7 @@ export function parseRuntimeMessage(raw: unknown): RuntimeMessage | null {
     case "mien:state":
     case "mien:status":
     case "mien:session":
+    case "mien:clear-session":
       return isTabId(m.tabId) ? m as RuntimeMessage : null;
     case "mien:tab-capture":
       return isTabId(m.tabId) && typeof m.streamId === "string" ? m as RuntimeMessage : null;

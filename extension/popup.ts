@@ -1,9 +1,22 @@
 /// <reference lib="dom" />
-/** Toolbar popup: turn the current tab on or off, its status and errors, and its session chart. */
+/**
+ * Toolbar popup: turn the current tab on or off, its status and errors, and its session's charts; the
+ * session stays after switching off (kept in the extension's session storage) until cleared here or the tab
+ * closes, and exports as CSV in the schema of every export (docs/CSV.md).
+ */
 import { count, LABELS } from "../shared/labels.ts";
 import { browser, tabCapture } from "./browser.ts";
 import type { TabStatus } from "./messages.ts";
-import { binMeans, chartSpan, sessionCsv, type SessionFaces, sessionMix } from "./session.ts";
+import {
+  binMeans,
+  chartSpan,
+  keptSessionKey,
+  sessionCount,
+  sessionCsv,
+  type SessionFaces,
+  sessionMix,
+} from "./session.ts";
+import { faceCountText } from "../shared/timeline.ts";
 import { css, LABEL_COLOR_LIST } from "../shared/palette.ts";
 import { $, download, ESTIMATE_NOTE } from "./ui.ts";
 
@@ -28,6 +41,7 @@ const statusLine = $("status");
 const problem = $("problem");
 const captureButton = $<HTMLButtonElement>("capture");
 let session: SessionFaces = { windowMs: 0, faces: [] };
+let tabOn = false;
 let captureError: string | null = null;
 
 $("note").textContent = ESTIMATE_NOTE;
@@ -77,6 +91,15 @@ captureButton.addEventListener("click", async () => {
 });
 
 $("csv").addEventListener("click", () => download(`mien-session-tab${tabId}.csv`, sessionCsv(session)));
+$("clear").addEventListener("click", async () => {
+  // The tab's analyzer clears its session and the kept copy; with the tab off, the copy is all there is.
+  const cleared = await browser.tabs.sendMessage(tabId, { type: "mien:clear-session", tabId }).catch(() =>
+    null
+  );
+  if (!cleared) await browser.storage.session.remove(keptSessionKey(tabId));
+  session = { windowMs: 0, faces: [] };
+  drawSession();
+});
 $("webcam").addEventListener(
   "click",
   () => browser.tabs.create({ url: browser.runtime.getURL("webcam.html") }),
@@ -87,13 +110,14 @@ function drawChart(
   canvas: HTMLCanvasElement,
   samples: SessionFaces["faces"][number]["samples"],
   span: number,
+  now: number,
 ) {
   const ctx = canvas.getContext("2d")!;
   ctx.clearRect(0, 0, canvas.width, canvas.height);
   // One bar per second of session at first (samples come once a second), at most BINS.
   const bins = Math.max(5, Math.min(BINS, Math.round(span / 1000)));
   const w = canvas.width / bins;
-  binMeans(samples, span, Date.now(), bins).forEach((mean, bin) => {
+  binMeans(samples, span, now, bins).forEach((mean, bin) => {
     if (!mean) return;
     let y = canvas.height;
     mean.forEach((p, k) => {
@@ -116,7 +140,7 @@ function summary(mix: number[]): string {
   const [first, second] = mix.map((p, i) => ({ p, label: LABELS[i] })).sort((a, b) => b.p - a.p);
   const pct = (p: number) => `${Math.round(p * 100)}%`;
   return `Mostly ${first.label} (${pct(first.p)}), then ${second.label} (${pct(second.p)}), across ${
-    count(session.faces.length, "face")
+    faceCountText(sessionCount(session), true)
   }.`;
 }
 
@@ -135,16 +159,19 @@ function drawSession() {
   const scrolled = charts.scrollTop; // kept: the list is rebuilt every second
   charts.replaceChildren();
   $<HTMLButtonElement>("csv").disabled = session.faces.length === 0;
+  $<HTMLButtonElement>("clear").disabled = session.faces.length === 0;
   const mix = sessionMix(session);
   $("summary").textContent = mix ? summary(mix) : "";
-  const span = chartSpan(session, Date.now());
+  // While on, the charts end now; a session kept after switching off ends at its last sample.
+  const now = tabOn ? Date.now() : Math.max(0, ...session.faces.flatMap((f) => f.samples.map((s) => s.t)));
+  const span = chartSpan(session, now);
+  $("axisEnd").textContent = tabOn ? "now" : "switched off";
   const n = session.faces.length;
   $("legend").hidden = n === 0;
   $("axis").hidden = n === 0;
-  $("axisStart").textContent = `${duration(span)} ago`;
-  $("span").textContent = `${
-    n ? `Up to the last ${duration(session.windowMs)}, kept` : "Kept"
-  } in memory only: gone when the tab closes or Mien is turned off.`;
+  $("axisStart").textContent = `${duration(span)} ${tabOn ? "ago" : "before"}`;
+  // Kept after switching off too (the analyzer keeps a copy), until cleared or the tab closes.
+  $("span").textContent = "Kept in memory until you clear it or close the tab.";
   charts.classList.toggle("more", n > VISIBLE_CHARTS);
   if (session.faces.length === 0) {
     charts.textContent = "No faces yet.";
@@ -160,7 +187,7 @@ function drawSession() {
     const canvas = document.createElement("canvas");
     canvas.width = CHART_WIDTH * devicePixelRatio;
     canvas.height = CHART_HEIGHT * devicePixelRatio;
-    drawChart(canvas, samples, span);
+    drawChart(canvas, samples, span, now);
     row.append(title, canvas);
     charts.append(row);
   }
@@ -168,8 +195,16 @@ function drawSession() {
   showMoreFaces();
 }
 
+/** The session kept for this tab while it is off (none: an empty one). */
+async function keptSession(): Promise<SessionFaces> {
+  const key = keptSessionKey(tabId);
+  const kept = (await browser.storage.session.get(key))[key] as SessionFaces | undefined;
+  return kept ?? { windowMs: 0, faces: [] };
+}
+
 async function refresh() {
   const on = await browser.runtime.sendMessage<boolean>({ type: "mien:state", tabId });
+  tabOn = on;
   if (!toggle.disabled) toggle.checked = on;
   // The tab's content script passes the question to its analyzer; undefined (not up yet) counts as none.
   const status = on
@@ -197,7 +232,7 @@ async function refresh() {
       : `${status.fps.toFixed(1)} frames/s analysed`;
     statusLine.textContent = `${count(status.videos, "video")}, ${
       count(status.faces, "face")
-    }, ${rate} ${where}${status.tabCapture ? ", from a tab capture" : ""}.`;
+    } in view, ${rate} ${where}${status.tabCapture ? ", from a tab capture" : ""}.`;
   }
   const unreadable = status?.unreadable && !tabCapture
     ? `${status.unreadable} ${NO_TAB_CAPTURE}`
@@ -208,13 +243,13 @@ async function refresh() {
       : null);
   if (on) showProblem(text);
   captureButton.hidden = !tabCapture || !status?.unreadable || status.tabCapture;
-  // Switched off: the charts go at once (the tab's session went with its analyzer).
+  // Switched off: the session kept when the tab's analyzer went (until it is cleared or the tab closes).
   session = on
     ? await browser.tabs.sendMessage<SessionFaces | undefined>(tabId, { type: "mien:session", tabId }).then(
       (s) => s ?? session,
       () => session,
     )
-    : { windowMs: 0, faces: [] };
+    : await keptSession();
   drawSession();
 }
 

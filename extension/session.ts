@@ -1,56 +1,125 @@
+import type { Box } from "../shared/preprocess.ts";
 import { LABELS } from "../shared/labels.ts";
+import { argmax } from "../shared/metrics.ts";
+import { countFaces, createFollowedTimes, timelineCsv, type TimelineRow } from "../shared/timeline.ts";
 
-/** One tracked face's smoothed probabilities at one moment. */
+/** One face's smoothed probabilities at one moment, and where it was in its video. */
 export interface Sample {
   /** Epoch ms. */
   t: number;
+  /** Seconds from its video's start, and that frame's index (null where the browser does not tell). */
+  timeS: number;
+  frame: number | null;
+  /** Its box in the video's own pixels. */
+  box: Box;
   scores: number[];
 }
 
-/** What the popup charts: each tracked face's samples over the window. */
+/** What the popup charts and exports: each face's samples over the window, and its time followed (s). */
 export interface SessionFaces {
   windowMs: number;
-  faces: { face: number; samples: Sample[] }[];
+  faces: { face: number; followedS: number; samples: Sample[] }[];
+}
+
+/** One analysed frame of one video: which, its time (s) and number (null: not known). */
+export interface AnalysedFrame {
+  video: number;
+  timeS: number;
+  frame: number | null;
+}
+
+/** One face seen in an analysed frame: its number in the tab, box (the video's pixels) and smoothed scores. */
+export interface Sighting {
+  face: number;
+  box: Box;
+  scores: number[];
 }
 
 /**
- * Expression mix per tracked face over the last `windowMs`, one sample per face every `everyMs`;
- * memory only (it lives in the tab's analyzer frame and goes away with the tab).
+ * Expression mix per face over the last `windowMs`, one sample per face every `everyMs`; memory only (it lives
+ * in the tab's analyzer frame, which keeps a copy in the extension's session storage so that it outlives
+ * switching off until the user clears it or closes the tab). `restore` starts from such a copy.
  */
-export function createSession({ windowMs = 5 * 60_000, everyMs = 1000 } = {}) {
-  const faces = new Map<number, Sample[]>();
+export function createSession(
+  { windowMs = 5 * 60_000, everyMs = 1000, restore }: {
+    windowMs?: number;
+    everyMs?: number;
+    restore?: SessionFaces;
+  } = {},
+) {
+  const faces = new Map<number, SessionFaces["faces"][number]>(
+    (restore?.faces ?? []).map((f) => [f.face, structuredClone(f)]),
+  );
+  /** Each video's faces' time followed (its frames, with faces or without, come in order). */
+  const followed = new Map<number, ReturnType<typeof createFollowedTimes>>();
+  let changed = false;
   return {
-    /** Record the faces seen at `t` (epoch ms), each as (face number, smoothed scores). */
-    add(seen: { face: number; scores: number[] }[], t: number) {
-      for (const { face, scores } of seen) {
-        const samples = faces.get(face) ?? [];
+    /** Record an analysed frame (with faces or without) and the faces seen in it, at `t` (epoch ms). */
+    add({ video, timeS, frame }: AnalysedFrame, seen: Sighting[], t: number) {
+      const times = followed.get(video) ?? createFollowedTimes();
+      followed.set(video, times);
+      times.add(timeS, seen.map((s) => s.face));
+      const followedS = times.times();
+      for (const { face, box, scores } of seen) {
+        const entry = faces.get(face) ?? { face, followedS: 0, samples: [] };
+        entry.followedS = followedS.get(face) ?? 0;
+        faces.set(face, entry);
+        const { samples } = entry;
         if (samples.length && t - samples[samples.length - 1].t < everyMs) continue;
-        samples.push({ t, scores: scores.map((s) => Math.round(s * 1000) / 1000) });
-        faces.set(face, samples);
+        samples.push({ t, timeS, frame, box, scores: scores.map((s) => Math.round(s * 1000) / 1000) });
+        changed = true;
       }
-      for (const [face, samples] of faces) {
-        const keep = samples.findIndex((s) => t - s.t <= windowMs);
+      for (const [face, entry] of faces) {
+        const keep = entry.samples.findIndex((s) => t - s.t <= windowMs);
         if (keep === -1) faces.delete(face);
-        else if (keep > 0) samples.splice(0, keep);
+        else if (keep > 0) entry.samples.splice(0, keep);
       }
     },
     /** Everything kept, for the popup. */
     snapshot(): SessionFaces {
-      return { windowMs, faces: [...faces].map(([face, samples]) => ({ face, samples })) };
+      return { windowMs, faces: [...faces.values()] };
+    },
+    /** Whether samples came since the last call (then a kept copy is due). */
+    takeChanged(): boolean {
+      const was = changed;
+      changed = false;
+      return was;
+    },
+    /** The highest face number held (0: none). */
+    lastNumber(): number {
+      return Math.max(0, ...faces.keys());
     },
   };
 }
 
-/** The session as CSV: time, face, label, then one column per class. */
+/** Where a tab's session is kept (the extension's session storage: memory only) while the tab is off. */
+export function keptSessionKey(tabId: number): string {
+  return `session:${tabId}`;
+}
+
+/** The session's samples as timeline rows, in the order they were taken. */
+export function sessionRows(session: SessionFaces): TimelineRow[] {
+  return session.faces
+    .flatMap(({ face, samples }) => samples.map((s) => ({ face, s })))
+    .sort((a, b) => a.s.t - b.s.t || a.face - b.face)
+    .map(({ face, s }) => ({
+      timeS: s.timeS,
+      frame: s.frame,
+      face,
+      box: s.box,
+      label: LABELS[argmax(s.scores)],
+      scores: s.scores,
+    }));
+}
+
+/** The session as CSV, in the one schema of every export (docs/CSV.md). */
 export function sessionCsv(session: SessionFaces): string {
-  const rows = [["time", "face", "label", ...LABELS].join(",")];
-  for (const { face, samples } of session.faces) {
-    for (const s of samples) {
-      const best = s.scores.indexOf(Math.max(...s.scores));
-      rows.push([new Date(s.t).toISOString(), face, LABELS[best], ...s.scores].join(","));
-    }
-  }
-  return rows.join("\n") + "\n";
+  return timelineCsv(sessionRows(session));
+}
+
+/** How many faces the session followed for at least a second, and how many more briefly (as every view counts). */
+export function sessionCount(session: SessionFaces): { faces: number; brief: number } {
+  return countFaces(session.faces.map((f) => f.followedS));
 }
 
 /** The time the charts should span: the session so far (at least `minMs`), at most the kept window. */
@@ -70,7 +139,7 @@ export function sessionMix(session: SessionFaces): number[] | null {
 
 /** Mean scores per face over `bins` equal slices of the window ending at `now` (null: no samples). */
 export function binMeans(
-  samples: Sample[],
+  samples: Pick<Sample, "t" | "scores">[],
   windowMs: number,
   now: number,
   bins: number,

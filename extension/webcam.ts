@@ -6,7 +6,7 @@
  */
 import { createFrameGate } from "../shared/frame_gate.ts";
 import { count } from "../shared/labels.ts";
-import { drawFaceBoxes, faceCard, numberFaces, useResultStyles } from "../shared/result_view.ts";
+import { drawFaceBoxes, faceCard, useResultStyles } from "../shared/result_view.ts";
 import type { Box } from "../shared/preprocess.ts";
 import { bundledAssets } from "./browser.ts";
 import { createEngine } from "./engine.ts";
@@ -55,7 +55,8 @@ function draw(faces: Awaited<ReturnType<typeof verb.analyzeVideoFrame>>["faces"]
   if (canvas.width !== video.videoWidth || canvas.height !== video.videoHeight) {
     [canvas.width, canvas.height] = [video.videoWidth, video.videoHeight];
   } else ctx.clearRect(0, 0, canvas.width, canvas.height);
-  const shown = numberFaces(faces.map((f) => ({ box: mirrored(f.box), scores: f.expression.scores })));
+  // Each face keeps the number the video verb gave it for as long as it is followed.
+  const shown = faces.map((f) => ({ number: f.number, box: mirrored(f.box), scores: f.expression.scores }));
   drawFaceBoxes(ctx, shown, canvas.width / Math.max(1, canvas.clientWidth));
   const now = performance.now();
   if (now - cardsAt >= CARDS_EVERY_MS || faceList.childElementCount !== shown.length) {

@@ -2,10 +2,14 @@
  * Face numbers for one video: 1, 2, 3 … in the order faces are confirmed, one per person, the same in every
  * output of the video (rows, chart, drawn video, page, overlay, popup). A face the tracker has just started
  * following gets its number when it is found again after the full detector scored it at least `sureScore`
- * (a photo's threshold), or once it has been followed for `confirmMs`: a one-frame false detection, or a face
- * the detector is unsure of and sees only now and then, takes no number, whatever the frame rate. A face that
+ * (a photo's threshold; it may miss the face on later searches, which region re-detection bridges), or at
+ * once on the first frame of a scene (the start, a cut, a seek: the frame may be all there is, as in a paused
+ * video), or once it has been followed for `confirmMs` (a face the detector stays unsure of, as it can be of a
+ * small one): a one-frame false detection while faces are followed, or a borderline one followed briefly,
+ * takes no number and is not shown, whatever the frame rate. A face that
  * leaves and comes back within `rememberMs`, near where it left and at about its size, with no scene cut in
- * between, takes back its number: that is as far as boxes can tell people apart.
+ * between, takes back its number (after a seek or a loop within the same scene, up to twice as far): that is
+ * as far as boxes can tell people apart.
  */
 import type { Box } from "./preprocess.ts";
 
@@ -35,6 +39,8 @@ export interface TrackSighting {
 
 interface Entry {
   number?: number;
+  /** Last seen before a seek or a loop (it may come back further from where it was). */
+  jumped?: boolean;
   firstSeen: number;
   lastSeen: number;
   box: Box;
@@ -60,7 +66,8 @@ export function createFaceNumbers(options: FaceNumberOptions = {}) {
       if (e.number === undefined || present.has(track) || timeMs - e.lastSeen > rememberMs) continue;
       const ratio = box.width / e.box.width;
       const distance = centreDistance(box, e.box) / Math.max(box.width, e.box.width);
-      if (ratio < 0.6 || ratio > 1 / 0.6 || distance > maxShift || distance >= bestDistance) continue;
+      const limit = e.jumped ? 2 * maxShift : maxShift;
+      if (ratio < 0.6 || ratio > 1 / 0.6 || distance > limit || distance >= bestDistance) continue;
       best = [track, e];
       bestDistance = distance;
     }
@@ -68,8 +75,11 @@ export function createFaceNumbers(options: FaceNumberOptions = {}) {
   };
 
   return {
-    /** This frame's numbers, in input order (undefined: not confirmed yet, so not shown). */
-    assign(faces: TrackSighting[], timeMs: number): (number | undefined)[] {
+    /**
+     * This frame's numbers, in input order (undefined: not confirmed yet, so not shown); `sceneStart` on the
+     * first frame of a scene.
+     */
+    assign(faces: TrackSighting[], timeMs: number, sceneStart = false): (number | undefined)[] {
       const present = new Set(faces.map((f) => f.track));
       for (const [track, e] of tracks) {
         const gone = !present.has(track);
@@ -93,10 +103,8 @@ export function createFaceNumbers(options: FaceNumberOptions = {}) {
         }
         if (face.found) entry.found++;
         entry.sure ||= (face.fullScore ?? 0) >= sureScore;
-        if (
-          entry.number === undefined &&
-          ((entry.sure && entry.found >= 2) || timeMs - entry.firstSeen >= confirmMs)
-        ) {
+        const sure = entry.sure && (entry.found >= 2 || sceneStart);
+        if (entry.number === undefined && (sure || timeMs - entry.firstSeen >= confirmMs)) {
           confirmed.push({ face, entry });
         }
         entry.box = face.box;
@@ -109,6 +117,13 @@ export function createFaceNumbers(options: FaceNumberOptions = {}) {
       );
       for (const { entry } of confirmed) entry.number = next++;
       return faces.map((f) => tracks.get(f.track)!.number);
+    },
+    /**
+     * A seek or a loop that shows the same scene: its people are the ones there before, so a face found up to
+     * twice as far from where one was (2 x maxShift) takes back its number.
+     */
+    jump() {
+      for (const entry of tracks.values()) entry.jumped = true;
     },
     /** A scene cut: the faces before it are not given back their numbers (boxes cannot tell who is who). */
     cut() {

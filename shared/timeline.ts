@@ -9,9 +9,10 @@ import type { VideoFrameResult } from "./video_analyzer.ts";
  * the extension's popup (docs/CSV.md).
  */
 export interface TimelineRow {
-  /** Seconds from the video's start. */
+  /** When the frame shows, in seconds from the video's start as a player counts them. */
   timeS: number;
-  /** The frame's index in the video, from 0 (null where the browser does not tell the frame rate). */
+  /** The frame's number: its time times the video's frame rate, rounded (from 0 at time 0; null where the
+   * browser does not tell the frame rate). */
   frame: number | null;
   /** The face's number in the video (in the popup: in the tab), as every view shows it. */
   face: number;
@@ -63,39 +64,61 @@ export function timelineCsv(rows: TimelineRow[]): string {
   return [CSV_HEADER, ...rows.map(csvRow)].join("\n") + "\n";
 }
 
-/** A face counts once followed this long, in seconds (a briefer one is mostly a face the detector doubts). */
+/** A face counts once followed this long in all, in seconds (a briefer one is mostly a face seen in passing). */
 export const COUNTED_FACE_S = 1;
+/** Time between two analysed frames that both show a face counts up to this, in seconds. */
+export const FOLLOWED_GAP_S = 1;
 
-/**
- * How many faces were followed for at least COUNTED_FACE_S (from their first to their last sighting), and how
- * many more only briefly: `spans` holds each face's first and last time in seconds. Every view reports the
- * count this way, so the page, the command line and the popup agree however many frames each analysed.
- */
-export function countFaces(spans: Iterable<[number, number]>): { faces: number; brief: number } {
+/** How many faces were followed for at least COUNTED_FACE_S in all, and how many more only briefly. */
+export function countFaces(followedS: Iterable<number>): { faces: number; brief: number } {
   let faces = 0;
   let brief = 0;
-  for (const [first, last] of spans) {
-    if (last - first >= COUNTED_FACE_S) faces++;
+  for (const s of followedS) {
+    if (s >= COUNTED_FACE_S) faces++;
     else brief++;
   }
   return { faces, brief };
 }
 
-/** Each face's first and last time (s) in the rows, for countFaces. */
-export function faceSpans(rows: TimelineRow[]): [number, number][] {
-  const spans = new Map<number, [number, number]>();
-  for (const r of rows) {
-    const span = spans.get(r.face);
-    if (span) span[1] = Math.max(span[1], r.timeS);
-    else spans.set(r.face, [r.timeS, r.timeS]);
-  }
-  return [...spans.values()];
+/**
+ * Each face's time followed in one video, in seconds, from every analysed frame (with faces or without):
+ * the time between two analysed frames counts for a face seen in both (up to FOLLOWED_GAP_S), so the total
+ * is the same however many frames were analysed. Every view counts faces from it, so the page, the command
+ * line and the popup agree.
+ */
+export function createFollowedTimes(start: Iterable<[number, number]> = []) {
+  const followed = new Map<number, number>(start);
+  let previous: { timeS: number; faces: Set<number> } | undefined;
+  return {
+    /** One analysed frame at `timeS` seconds, with the numbers of the faces in it. */
+    add(timeS: number, faces: number[]) {
+      for (const face of faces) {
+        const gap = previous?.faces.has(face)
+          ? Math.min(FOLLOWED_GAP_S, Math.max(0, timeS - previous.timeS))
+          : 0;
+        followed.set(face, (followed.get(face) ?? 0) + gap);
+      }
+      previous = { timeS, faces: new Set(faces) };
+    },
+    /** Each face's time followed so far, by face number. */
+    times(): Map<number, number> {
+      return new Map(followed);
+    },
+    /** The count of faces, as countFaces gives it. */
+    count() {
+      return countFaces(followed.values());
+    },
+  };
 }
 
-/** "7 faces", or "7 faces (and 1 seen for under a second)": a count as countFaces gives it, in words. */
-export function faceCountText({ faces, brief }: { faces: number; brief: number }): string {
+/**
+ * "7 faces", or "7 faces (and 1 seen for under a second)": a count as countFaces gives it, in words
+ * (`short`: "7 faces (+1 seen briefly)", where room is scarce).
+ */
+export function faceCountText({ faces, brief }: { faces: number; brief: number }, short = false): string {
   const main = `${faces} face${faces === 1 ? "" : "s"}`;
-  return brief ? `${main} (and ${brief} seen for under a second)` : main;
+  if (!brief) return main;
+  return short ? `${main} (+${brief} seen briefly)` : `${main} (and ${brief} seen for under a second)`;
 }
 
 /** A chart as coloured rectangles and text (top-left positions, `textPx` high, in `ink`) on white. */

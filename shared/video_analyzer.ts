@@ -417,8 +417,9 @@ export function createVideoAnalyzer(options: VideoAnalyzerOptions) {
     async analyzeVideoFrame(frame: Frame, timeMs: number): Promise<VideoFrameResult> {
       const start = performance.now();
       const thumb = thumbnail(frame);
-      const cut = previous !== null &&
-        (sceneBreak || (previous.length === thumb.length && isCut(previous, thumb, cutThreshold)));
+      const changed = previous !== null && previous.length === thumb.length &&
+        isCut(previous, thumb, cutThreshold);
+      const cut = previous !== null && (sceneBreak || changed);
       previous = thumb;
       sceneBreak = false;
       // With no face to follow, every frame is searched whole (a paused video sends just one).
@@ -438,7 +439,9 @@ export function createVideoAnalyzer(options: VideoAnalyzerOptions) {
       if (reason !== "tracking") {
         if (cut) {
           tracker.reset();
-          numbers.cut();
+          // After a seek to a picture like the one before, a face found near where one was keeps its number.
+          if (changed) numbers.cut();
+          else numbers.jump();
         }
         detections = detectAll(frame, followed.found, timeMs);
         lastFull = timeMs;
@@ -462,6 +465,7 @@ export function createVideoAnalyzer(options: VideoAnalyzerOptions) {
           found: !detections[i].moved,
         })),
         timeMs,
+        reason === "start" || reason === "cut",
       );
       faces = detections;
       const shown = tracks.flatMap((t, i) => {
@@ -487,7 +491,10 @@ export function createVideoAnalyzer(options: VideoAnalyzerOptions) {
         },
       };
     },
-    /** The next frame starts a new scene (a seek or a loop): its faces are searched for; numbers go on. */
+    /**
+     * The next frame starts a new scene (a seek or a loop): its faces are searched for, not followed; numbers
+     * go on, and a face found near where one just was keeps its number unless the picture changed like a cut.
+     */
     newScene() {
       sceneBreak = true;
     },

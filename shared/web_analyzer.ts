@@ -1,7 +1,9 @@
 import * as tfconv from "@tensorflow/tfjs-converter";
 import { type AnalyzerOptions, createAnalyzer } from "./analyzer.ts";
 import { BLAZEFACE_FILES, createBlazeFaceDetector } from "./detect_blazeface.ts";
-import { loadModel } from "./model.ts";
+import type { FaceDetector } from "./detector.ts";
+import { type ExpressionModel, loadModel } from "./model.ts";
+import { faceInput, type Frame } from "./preprocess.ts";
 import { initTf } from "./tf.ts";
 import { createVideoAnalyzer, type VideoAnalyzerOptions } from "./video_analyzer.ts";
 
@@ -47,8 +49,18 @@ export async function createWebAnalyzer(
 }
 
 /**
+ * Run the expression model and each detector once on a blank frame, so that their start-up (a second or so
+ * on a busy machine) is spent before a video plays, not on its first frames.
+ */
+export async function warmUp(model: ExpressionModel, detectors: FaceDetector[]) {
+  const blank: Frame = { data: new Uint8ClampedArray(64 * 64 * 4).fill(128), width: 64, height: 64 };
+  for (const detector of detectors) detector.detect(blank);
+  await model.classify([faceInput(blank, model.info.inputSize)]);
+}
+
+/**
  * The video verb in a browser page: the expression model, full-range BlazeFace to find faces and
- * short-range BlazeFace to follow them, all from `assets`.
+ * short-range BlazeFace to follow them, all from `assets` (warmed up: see warmUp).
  */
 export async function createWebVideoAnalyzer(
   assets: WebAssets,
@@ -62,6 +74,7 @@ export async function createWebVideoAnalyzer(
     load("blazeface"),
     load("blazeface-short"),
   ]);
+  await warmUp(model, [detector, regionDetector]);
   return {
     ...createVideoAnalyzer({ ...options, model, detector, regionDetector }),
     /** The expression model and the full-range detector (for a face's feature maps). */

@@ -39,8 +39,8 @@ async function run(cmd: string, args: string[]) {
 
 /**
  * The clip as VP8 WebM for <video> (whole), as a .y4m fake camera (640x360, 30 fps) from its 3-7 s
- * stretch, where one face faces the camera as in a webcam, and its 3.5-7 s part as a 320x240 WebM for a
- * call's gallery tiles; made in `dir`. Null without the clip or ffmpeg.
+ * stretch, where one face faces the camera as in a webcam, and its 3.5-7 s part, forwards then backwards,
+ * as a 320x240 WebM for a call's gallery tiles; made in `dir`. Null without the clip or ffmpeg.
  */
 export async function makeMedia(dir: string): Promise<{ webm: string; y4m: string; tile: string } | null> {
   if (!existsSync(CLIP) || !hasFfmpeg()) return null;
@@ -65,9 +65,13 @@ export async function makeMedia(dir: string): Promise<{ webm: string; y4m: strin
     "yuv420p",
     y4m,
   ]);
-  const letterbox = ["-vf", "scale=320:180,pad=320:240:0:30"];
   // From 3.5 s: the face is visible in every frame of a tile (the stretch's first half second turns away).
-  await run("ffmpeg", [...quiet, "-ss", "3.5", "-t", "3.5", "-i", CLIP, "-an", ...letterbox, ...vp8, tile]);
+  // Played forwards then backwards, so that the tile loops without a jump (as a call's tile never jumps).
+  const pingPong = "scale=320:180,pad=320:240:0:30,split[a][b];[b]reverse[r];[a][r]concat=n=2:v=1:a=0";
+  await run("ffmpeg", [
+    ...[...quiet, "-ss", "3.5", "-t", "3.5", "-i", CLIP, "-an", "-filter_complex", pingPong],
+    ...[...vp8, tile],
+  ]);
   return { webm, y4m, tile };
 }
 
@@ -85,6 +89,7 @@ const TYPES: Record<string, string> = {
   html: "text/html; charset=utf-8",
   jpg: "image/jpeg",
   webm: "video/webm",
+  mp4: "video/mp4",
 };
 
 /** The loopback test site: `files` maps a path ("/clip.webm") to a file on disk or an HTML string. */

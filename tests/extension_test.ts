@@ -13,6 +13,7 @@ import { initDenoTf } from "../runtime/deno_tf.ts";
 import { decodeImage, imageSize } from "../shared/decode.ts";
 import type { FaceDetector } from "../shared/detector.ts";
 import { loadModel } from "../shared/model.ts";
+import { CSV_HEADER } from "../shared/timeline.ts";
 import { createApp, type DetectorName } from "../worker/app.ts";
 import { bundleSizes, DIST } from "../extension/build.ts";
 import {
@@ -305,15 +306,23 @@ Deno.test({
           });
           assert.match(
             (await popup.textContent("#status"))!,
-            /1 videos?, \d+ faces?, [\d.]+ frames\/s analysed on this device/,
+            /1 videos?, \d+ faces? in view, [\d.]+ frames\/s analysed on this device/,
           );
           await screenshot(popup, "popup");
           const download = popup.waitForEvent("download");
           await popup.click("#csv");
           const csv = await Deno.readTextFile((await (await download).path())!);
           const lines = csv.trim().split("\n");
-          assert.equal(lines[0], "time,face,label,surprise,fear,disgust,happiness,sadness,anger,neutral");
+          assert.equal(lines[0], CSV_HEADER, "the command line's and the page's columns");
           assert.ok(lines.length >= 2);
+          for (const line of lines.slice(1)) {
+            const [time, frame, face, x, y, width] = line.split(",").map(Number);
+            assert.ok(time >= 0 && time < 10 && Number.isInteger(frame) && face >= 1, line);
+            assert.ok(
+              x > 0 && y >= 0 && width > 20 && x + width <= 640,
+              `box in the video's pixels: ${line}`,
+            );
+          }
 
           // Tiles come and go: a second video added later is analysed; removing it drops its boxes.
           await call.evaluate(() => {
@@ -336,12 +345,25 @@ Deno.test({
 
           assert.ok(await popup.locator("#charts canvas").count() >= 1);
           await popup.click("#toggle");
-          // Switching off clears the popup's charts at once, not on reopening.
+          await call.waitForFunction(() => !document.querySelector("mien-overlay"), null, { timeout: 5000 });
+          // Switched off, the session stays (charts and CSV) until it is cleared.
+          await popup.waitForFunction(() =>
+            document.getElementById("status")!.textContent === "Off for this tab."
+          );
+          await popup.waitForTimeout(1500);
+          assert.ok(await popup.locator("#charts canvas").count() >= 1, "the session outlives switching off");
+          await screenshot(popup, "popup-off");
+          const kept = popup.waitForEvent("download");
+          await popup.click("#csv");
+          const keptLines = (await Deno.readTextFile((await (await kept).path())!)).trim().split("\n");
+          assert.ok(keptLines.length >= lines.length, `${keptLines.length} rows kept of ${lines.length}`);
+          await popup.click("#clear");
           await popup.waitForFunction(() => !document.querySelector("#charts canvas"), null, {
             timeout: 1500,
           });
           assert.equal(await popup.textContent("#charts"), "No faces yet.");
-          await call.waitForFunction(() => !document.querySelector("mien-overlay"), null, { timeout: 5000 });
+          await popup.waitForTimeout(1500);
+          assert.equal(await popup.textContent("#charts"), "No faces yet.", "cleared for good");
           await call.waitForTimeout(1000);
           assert.equal(
             await call.evaluate(() => document.querySelectorAll("mien-overlay, iframe").length),
@@ -405,9 +427,10 @@ Deno.test({
           await popup.bringToFront();
           await popup.waitForFunction(
             () =>
-              /^9 videos, 9 faces, [\d.]+ frames\/s analysed per video \(60\/s shared by the tab\)/.test(
-                document.getElementById("status")!.textContent!,
-              ),
+              /^9 videos, 9 faces in view, [\d.]+ frames\/s analysed per video \(60\/s shared by the tab\)/
+                .test(
+                  document.getElementById("status")!.textContent!,
+                ),
             null,
             { timeout: 10_000 },
           );
@@ -555,7 +578,7 @@ Deno.test({
             await popup.click("#toggle");
             await popup.waitForFunction(
               () =>
-                /[1-9]\d* faces?, [\d.]+ frames\/s analysed with the Edge API/.test(
+                /[1-9]\d* faces? in view, [\d.]+ frames\/s analysed with the Edge API/.test(
                   document.getElementById("status")!.textContent!,
                 ),
               null,

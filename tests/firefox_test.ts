@@ -244,7 +244,7 @@ Deno.test({
           // it cannot help in Firefox.
           const line = await m.waitFor<string>(
             `const t = document.getElementById("status").textContent;
-            return /^1 video, \\d+ faces?, [\\d.]+ frames\\/s analysed on this device/.test(t) && t;`,
+            return /^1 video, \\d+ faces? in view, [\\d.]+ frames\\/s analysed on this device/.test(t) && t;`,
           );
           console.log(`  Firefox popup: ${line}`);
           await m.waitFor(`return document.querySelectorAll("#charts canvas").length > 0;`);

@@ -101,8 +101,8 @@ function sightings(...faces: [number, number, number | undefined, boolean][]): T
   return faces.map(([track, x, fullScore, found]) => ({ track, box: box(x, 0), fullScore, found }));
 }
 
-Deno.test("face numbers: 1, 2 in order of confirmation; a sure face once found again, an unsure one in time", () => {
-  const numbers = createFaceNumbers({ confirmMs: 1000 });
+Deno.test("face numbers: 1, 2 in order of confirmation: found again after the full detector was sure, or followed 1.5 s", () => {
+  const numbers = createFaceNumbers();
   assert.deepEqual(numbers.assign(sightings([7, 300, 0.9, true], [8, 0, 0.55, true]), 0), [
     undefined,
     undefined,
@@ -115,14 +115,17 @@ Deno.test("face numbers: 1, 2 in order of confirmation; a sure face once found a
     1,
     undefined,
   ]);
-  assert.deepEqual(numbers.assign(sightings([7, 304, undefined, true], [8, 0, undefined, true]), 999), [
-    1,
-    undefined,
-  ]);
-  assert.deepEqual(numbers.assign(sightings([7, 304, undefined, true], [8, 0, undefined, true]), 1000), [
+  assert.deepEqual(
+    numbers.assign(sightings([7, 304, undefined, true], [8, 0, undefined, true]), 1499),
+    [1, undefined],
+    "a face the full detector was never sure of waits",
+  );
+  assert.deepEqual(numbers.assign(sightings([7, 304, undefined, true], [8, 0, undefined, true]), 1500), [
     1,
     2,
   ]);
+  // On the first frame of a scene a face the detector is sure of is numbered at once (it may be all there is).
+  assert.deepEqual(numbers.assign(sightings([9, 500, 0.9, true]), 1600, true), [3]);
 });
 
 Deno.test("face numbers: a one-frame detection takes none; a face back near where it left takes its own back", () => {

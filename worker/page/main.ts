@@ -6,9 +6,8 @@
  */
 import { createFrameGate } from "../../shared/frame_gate.ts";
 import {
-  countFaces,
+  createFollowedTimes,
   faceCountText,
-  faceSpans,
   timelineCsv,
   timelinePlan,
   type TimelineRow,
@@ -267,6 +266,8 @@ async function analyzeVideo(file: File) {
   view.width = video.videoWidth;
   view.height = video.videoHeight;
   let rows: TimelineRow[] = [];
+  /** Each face's time followed, for the count of faces (as the command line and the popup count them). */
+  let followed = createFollowedTimes();
   let frames = 0;
   let frameS = Infinity;
   let lastMediaTime = Infinity;
@@ -289,6 +290,7 @@ async function analyzeVideo(file: File) {
         if (playing !== video) return;
         analysed++;
         rows.push(...timelineRows(result, timeS, frameIndex(timeS)));
+        followed.add(timeS, result.faces.map((f) => f.number));
         shown = trackedFaces(result.faces);
         paintFrame(video, shown);
         listFaces(faceList, shown);
@@ -324,7 +326,7 @@ async function analyzeVideo(file: File) {
     if (playing !== video) return;
     showTimeline(rows, video.duration);
     for (const r of rows) r.frame = frameIndex(r.timeS);
-    const faces = faceCountText(countFaces(faceSpans(rows)));
+    const faces = faceCountText(followed.count());
     say(
       `${file.name}: ${
         stopped ? "stopped; " : ""
@@ -366,6 +368,7 @@ async function analyzeVideo(file: File) {
       // Replay: a fresh pass from the start (new rows, faces searched for anew).
       ended = false;
       rows = [];
+      followed = createFollowedTimes();
       frames = analysed = 0;
       delete document.body.dataset.videoDone;
       stopButton.hidden = false;
