@@ -14,7 +14,7 @@ import { decodeImage } from "../shared/decode.ts";
 import { LABELS } from "../shared/labels.ts";
 import { argmax } from "../shared/metrics.ts";
 import type { Box, Frame } from "../shared/preprocess.ts";
-import { createTracker, iou } from "../shared/tracker.ts";
+import { createTracker, iou, matchInOrder } from "../shared/tracker.ts";
 import { createVideoAnalyzer } from "../shared/video_analyzer.ts";
 import { compose, paste, patch } from "../tests/synthetic_video.ts";
 import { rgbaPixels } from "./peers/peer.ts";
@@ -185,11 +185,7 @@ function boxQuality(reference: Seen[][], seen: Seen[][]) {
         return { a, b, error: Math.hypot(rx - sx, ry - sy) / r.box.width };
       })
     ).filter((p) => p.error <= 1.5).sort((p, q) => p.error - q.error);
-    const [usedA, usedB] = [new Set<number>(), new Set<number>()];
-    for (const { a, b, error } of pairs) {
-      if (usedA.has(a) || usedB.has(b)) continue;
-      usedA.add(a);
-      usedB.add(b);
+    for (const { a, b, error } of matchInOrder(pairs)) {
       ious.push(iou(ref[a].box, seen[i][b].box));
       maxCentreError = Math.max(maxCentreError, error);
     }

@@ -36,6 +36,17 @@ export function iou(a: Box, b: Box): number {
   return inter / (a.width * a.height + b.width * b.height - inter);
 }
 
+/** One-to-one pairs taken from `candidates` in their order (best first): each `a` and each `b` in one pair at most. */
+export function matchInOrder<P extends { a: unknown; b: unknown }>(candidates: P[]): P[] {
+  const [usedA, usedB] = [new Set<unknown>(), new Set<unknown>()];
+  return candidates.filter(({ a, b }) => {
+    if (usedA.has(a) || usedB.has(b)) return false;
+    usedA.add(a);
+    usedB.add(b);
+    return true;
+  });
+}
+
 /** How fast each of a box's x, y, width and height changed from `from` to `to` over `time` (per unit of time). */
 export function boxVelocity(from: Box, to: Box, time: number): Box {
   return {
@@ -104,21 +115,10 @@ export function createTracker(options: TrackerOptions = {}) {
     /** Match this frame's faces to tracks (time in ms); returns the tracks seen in this frame, in input order. */
     update(faces: FaceObservation[], timeMs: number): TrackedFace[] {
       tracks = tracks.filter((t) => timeMs - t.lastSeen <= maxAgeMs);
-      const pairs: { face: number; track: TrackedFace; overlap: number }[] = [];
-      faces.forEach((face, i) =>
-        tracks.forEach((track) => {
-          const overlap = iou(face.box, track.box);
-          if (overlap >= minIou) pairs.push({ face: i, track, overlap });
-        })
-      );
-      pairs.sort((a, b) => b.overlap - a.overlap);
-      const matched = new Map<number, TrackedFace>();
-      const used = new Set<TrackedFace>();
-      for (const { face, track } of pairs) {
-        if (matched.has(face) || used.has(track)) continue;
-        matched.set(face, track);
-        used.add(track);
-      }
+      const pairs = faces.flatMap((face, a) => tracks.map((b) => ({ a, b, overlap: iou(face.box, b.box) })))
+        .filter((p) => p.overlap >= minIou)
+        .sort((p, q) => q.overlap - p.overlap);
+      const matched = new Map(matchInOrder(pairs).map(({ a, b }) => [a, b]));
       return faces.map((face, i) => {
         const track = matched.get(i);
         if (!track) {

@@ -18,7 +18,7 @@ import { argmax } from "./metrics.ts";
 import type { ExpressionModel } from "./model.ts";
 import { type Box, faceInput, type Frame } from "./preprocess.ts";
 import { createFaceNumbers, type FaceNumberOptions } from "./face_numbers.ts";
-import { createTracker, dampedMotion, iou, type Motion, moveOn } from "./tracker.ts";
+import { createTracker, dampedMotion, iou, matchInOrder, type Motion, moveOn } from "./tracker.ts";
 
 /** A re-detected face must overlap its last box this much (IoU) to continue its track. */
 const MIN_FOLLOW_IOU = 0.3;
@@ -362,16 +362,11 @@ export function createVideoAnalyzer(options: VideoAnalyzerOptions) {
    */
   const detectAll = (frame: Frame, followed: Followed[], timeMs: number): Followed[] => {
     const full: Detection[] = detector.detect(frame, { maxFaces, minFaceSize, minScore });
-    const pairs = followed.flatMap((f) => full.map((d) => ({ f, d, overlap: iou(d.box, f.box) })))
-      .filter((p) => sameFace(p.d.box, p.f.box) || (p.f.misses && near(p.d.box, p.f.box)))
-      .sort((a, b) => b.overlap - a.overlap);
-    const match = new Map<Followed, Detection>();
-    const used = new Set<Detection>();
-    for (const { f, d } of pairs) {
-      if (match.has(f) || used.has(d)) continue;
-      match.set(f, d);
-      used.add(d);
-    }
+    const pairs = followed.flatMap((a) => full.map((b) => ({ a, b, overlap: iou(b.box, a.box) })))
+      .filter(({ a, b }) => sameFace(b.box, a.box) || (a.misses && near(b.box, a.box)))
+      .sort((p, q) => q.overlap - p.overlap);
+    const match = new Map(matchInOrder(pairs).map(({ a, b }) => [a, b]));
+    const used = new Set(match.values());
     const kept = followed.map((f): Followed => {
       const d = match.get(f);
       if (!d) return f;

@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { createFrameGate } from "../shared/frame_gate.ts";
 import { createFaceNumbers, type TrackSighting } from "../shared/face_numbers.ts";
-import { boxVelocity, createTracker, dampedMotion, iou, moveBox, moveOn } from "../shared/tracker.ts";
+import {
+  boxVelocity,
+  createTracker,
+  dampedMotion,
+  iou,
+  matchInOrder,
+  moveBox,
+  moveOn,
+} from "../shared/tracker.ts";
 
 const box = (x: number, y: number, size = 100) => ({ x, y, width: size, height: size });
 const happy = [0, 0, 0, 1, 0, 0, 0];
@@ -154,4 +162,9 @@ Deno.test("face numbers: a one-frame detection takes none; a face back near wher
   numbers.reset();
   numbers.assign(sightings([11, 0, 0.9, true]), 8000);
   assert.deepEqual(numbers.assign(sightings([11, 0, undefined, true]), 8050), [1], "a new video starts at 1");
+});
+
+Deno.test("matchInOrder takes one-to-one pairs, best first", () => {
+  const pairs = [{ a: 1, b: "x" }, { a: 1, b: "y" }, { a: 2, b: "x" }, { a: 2, b: "z" }, { a: 3, b: "y" }];
+  assert.deepEqual(matchInOrder(pairs), [{ a: 1, b: "x" }, { a: 2, b: "z" }, { a: 3, b: "y" }]);
 });
