@@ -2,8 +2,8 @@
 /**
  * The tab's analyzer, in a dedicated worker of the analyzer frame: the engine (tfjs wasm, models) and one
  * video verb per video run here, so the frame's thread, which the extension's pages share, stays free for
- * the popup and the options page however busy the analysis is. Frames arrive as transferred ImageBitmaps,
- * one at a time; each gets one answer, in order.
+ * the popup and the options page however busy the analysis is. Frames arrive as their pixels (ImageData, the
+ * buffer transferred), one at a time; each gets one answer, in order.
  */
 import { LABELS } from "../shared/labels.ts";
 import { createEngine, type Engine } from "./engine.ts";
@@ -15,8 +15,6 @@ const verbs = new Map<number, ReturnType<Engine["video"]>>();
 const lastFrame = new Map<number, { media: number; wall: number }>();
 /** A video time that moved this much (ms) more or less than the clock did is a seek or a loop. */
 const JUMP_MS = 250;
-const canvas = new OffscreenCanvas(1, 1);
-const ctx = canvas.getContext("2d", { willReadFrequently: true })!;
 
 function reply(message: FromWorker) {
   self.postMessage(message);
@@ -32,8 +30,8 @@ function isBlack(image: ImageData): boolean {
 
 /** Follow the faces of one frame of a video with that video's verb. */
 async function analyse(message: Extract<ToWorker, { type: "frame" }>) {
-  const { video, bitmap, mediaTime, fullEveryMs } = message;
-  const { width, height } = bitmap;
+  const { video, image, mediaTime, fullEveryMs } = message;
+  const { width, height } = image;
   const answer = {
     type: "result" as const,
     video,
@@ -41,14 +39,10 @@ async function analyse(message: Extract<ToWorker, { type: "frame" }>) {
     width,
     height,
     black: false,
-    unreadable: false,
     problem: null,
   };
   try {
     if (!engine) throw new Error("The analyzer is still loading");
-    if (canvas.width !== width || canvas.height !== height) [canvas.width, canvas.height] = [width, height];
-    ctx.drawImage(bitmap, 0, 0);
-    const image = ctx.getImageData(0, 0, width, height);
     let verb = verbs.get(video);
     if (!verb) verbs.set(video, verb = engine.video({ halfLifeMs: 500, fullEveryMs }));
     // A seek or a loop is a new scene: its faces are searched for, not followed from where they were (a face
@@ -72,16 +66,7 @@ async function analyse(message: Extract<ToWorker, { type: "frame" }>) {
       error: null,
     });
   } catch (error) {
-    const unreadable = (error as Error).name === "SecurityError"; // a tainted (cross-origin) frame
-    reply({
-      ...answer,
-      faces: [],
-      source: "local",
-      unreadable,
-      error: unreadable ? null : (error as Error).message,
-    });
-  } finally {
-    bitmap.close();
+    reply({ ...answer, faces: [], source: "local", error: (error as Error).message });
   }
 }
 

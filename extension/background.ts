@@ -3,7 +3,7 @@
  * tabs are on is kept in storage.session: memory only, and it survives this worker being stopped).
  */
 import { browser, type MenuClick, type Tab } from "./browser.ts";
-import { fromExtensionPage, parseRuntimeMessage } from "./messages.ts";
+import { fromExtensionPage, parseRuntimeMessage, type RuntimeMessage } from "./messages.ts";
 import { keptSessionKey } from "./session.ts";
 
 const MENU_ID = "mien-analyze";
@@ -69,6 +69,22 @@ export async function toggle(tabId: number, on: boolean): Promise<{ on: boolean;
   return { on: true };
 }
 
+/**
+ * The kept copy of a tab's session (see frame.ts), for that tab's analyzer frame: read, replaced or removed
+ * here, as Firefox gives extension frames inside web pages no storage.session.
+ */
+async function keptSession(
+  tabId: number,
+  { op, session }: Extract<RuntimeMessage, { type: "mien:kept-session" }>,
+): Promise<unknown> {
+  if (tabId < 0) return null;
+  const key = keptSessionKey(tabId);
+  if (op === "get") return (await browser.storage.session.get(key))[key] ?? null;
+  if (op === "set") await browser.storage.session.set({ [key]: session });
+  else await browser.storage.session.remove(key);
+  return true;
+}
+
 /** The menu's handler: open the result page for the clicked image (the page fetches it itself). */
 export async function analyzeImage(info: MenuClick, tab?: Tab): Promise<Tab | undefined> {
   if (info.menuItemId !== MENU_ID || !info.srcUrl) return undefined;
@@ -90,11 +106,11 @@ browser.runtime.onMessage.addListener((raw, sender) => {
   if (!message || sender.id !== browser.runtime.id) return undefined;
   const tab = sender.tab?.id ?? -1;
   const page = fromExtensionPage(sender, browser.runtime.id);
+  const analyzer = page && /\/frame\.html$/.test(new URL(sender.url!).pathname);
   // The content script of a tab's top frame asks for the token; the tab's analyzer frame spends it.
   if (message.type === "mien:token" && !page && sender.frameId === 0) return issueToken(tab);
-  if (message.type === "mien:check" && page && /\/frame\.html$/.test(new URL(sender.url!).pathname)) {
-    return spendToken(tab, message.token);
-  }
+  if (message.type === "mien:check" && analyzer) return spendToken(tab, message.token);
+  if (message.type === "mien:kept-session" && analyzer) return keptSession(tab, message);
   if (!page) return undefined;
   if (message.type === "mien:toggle") return toggle(message.tabId, message.on);
   if (message.type === "mien:state") return onTabs().then((tabs) => tabs.includes(message.tabId));

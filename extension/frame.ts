@@ -1,17 +1,18 @@
 /// <reference lib="dom" />
 /**
  * The tab's analyzer: an extension page in a hidden iframe that the content script adds, in the
- * extension's process, off the page's main thread; frames arrive as transferred ImageBitmaps and go on to
- * its worker (analyzer_worker.ts), which runs the models, so this page's thread (shared with the popup and
- * the options page) stays free. It numbers the faces and keeps the tab's status and session (memory only;
- * the session's copy in the extension's session storage outlives switching off, until the popup clears it
- * or the tab closes, and is taken up again when the tab is switched on).
+ * extension's process, off the page's main thread; frames arrive as transferred ImageBitmaps and their
+ * pixels go on to its worker (analyzer_worker.ts), which runs the models, so this page's thread (shared with
+ * the popup and the options page) stays free. It numbers the faces and keeps the tab's status and session
+ * (memory only; the session's copy in the extension's session storage, which the background keeps, outlives
+ * switching off, until the popup clears it or the tab closes, and is taken up again when the tab is switched
+ * on).
  */
 import { LABELS } from "../shared/labels.ts";
 import { browser, bundledAssets } from "./browser.ts";
 import { createFaceNumbers } from "./face_numbers.ts";
 import type { FromFrame, FromWorker, OverlayFace, TabStatus, ToFrame, ToWorker } from "./messages.ts";
-import { createSession, keptSessionKey, type SessionFaces } from "./session.ts";
+import { createSession, type SessionFaces } from "./session.ts";
 import { loadSettings, onSettingsChanged, type Settings } from "./settings.ts";
 
 // The content script hands over a MessagePort and its tab's token once this page has loaded; the
@@ -29,7 +30,6 @@ globalThis.addEventListener("message", async (event) => {
   });
   if (id < 0 || port) return offered.close();
   port = offered;
-  tabId = id;
   await setup;
   await takeUpKeptSession();
   port.onmessage = (e) => onFrame(e.data as ToFrame);
@@ -51,15 +51,21 @@ function toWorker(message: ToWorker, transfer: Transferable[] = []) {
 }
 
 let settings: Settings = await loadSettings();
-let tabId = -1;
 let session = createSession();
 let faceNumbers = createFaceNumbers();
 let keptAt = 0;
 
+/**
+ * The kept copy of this tab's session, in the background's storage.session (Firefox gives extension frames
+ * inside web pages none of their own): read, replaced or removed; null when that failed.
+ */
+function keptSession(op: "get" | "set" | "remove", session?: SessionFaces): Promise<unknown> {
+  return browser.runtime.sendMessage({ type: "mien:kept-session", op, session }).catch(() => null);
+}
+
 /** Go on with the session kept from the last time this tab was on (its faces' numbers continue after it). */
 async function takeUpKeptSession() {
-  const key = keptSessionKey(tabId);
-  const kept = (await browser.storage.session.get(key).catch(() => ({})) as Record<string, unknown>)[key];
+  const kept = await keptSession("get");
   if (!kept) return;
   session = createSession({ restore: kept as SessionFaces });
   faceNumbers = createFaceNumbers(session.lastNumber() + 1);
@@ -67,9 +73,9 @@ async function takeUpKeptSession() {
 
 /** Keep a copy of the session (at most once a second) where it outlives switching off. */
 function keepSession(now: number) {
-  if (tabId < 0 || now - keptAt < 1000 || !session.takeChanged()) return;
+  if (now - keptAt < 1000 || !session.takeChanged()) return;
   keptAt = now;
-  browser.storage.session.set({ [keptSessionKey(tabId)]: session.snapshot() }).catch(() => {});
+  keptSession("set", session.snapshot());
 }
 /** Recent analyses (when, which video), for the rates; when each face number was last seen. */
 const analysed: { at: number; video: number }[] = [];
@@ -110,6 +116,28 @@ function sentence(text: string): string {
   return /[.!?]$/.test(text) ? text : `${text}.`;
 }
 
+const canvas = new OffscreenCanvas(1, 1);
+const ctx = canvas.getContext("2d", { willReadFrequently: true })!;
+
+/**
+ * A frame's pixels, read here and not in the worker: in Firefox, drawing on a canvas in the worker's thread
+ * left the models' wasm there about 80 times slower from then on (some 4 s a frame instead of 50 ms). Null for
+ * a frame from another site (the browser refuses to read its pixels).
+ */
+function pixelsOf(bitmap: ImageBitmap): ImageData | null {
+  const { width, height } = bitmap;
+  if (canvas.width !== width || canvas.height !== height) [canvas.width, canvas.height] = [width, height];
+  try {
+    ctx.drawImage(bitmap, 0, 0);
+    return ctx.getImageData(0, 0, width, height);
+  } catch (error) {
+    if ((error as Error).name === "SecurityError") return null; // a tainted (cross-origin) frame
+    throw error;
+  } finally {
+    bitmap.close();
+  }
+}
+
 /** Analyse one frame of a video (or of the tab capture, -1) and tell the content script what is where. */
 async function analyse(
   video: number,
@@ -121,11 +149,12 @@ async function analyse(
   // In a gallery each tile is analysed a few times a second: a whole-frame search every 500 ms per tile
   // would be most of the work, and a tile rarely gains a face; its faces are followed in between.
   const fullEveryMs = Math.min(2000, 500 * Math.max(1, status.videos / 3));
-  const answer = await new Promise<Extract<FromWorker, { type: "result" }>>((resolve) => {
+  const image = pixelsOf(bitmap);
+  const answer = image && await new Promise<Extract<FromWorker, { type: "result" }>>((resolve) => {
     waiting.push(resolve);
-    toWorker({ type: "frame", video, bitmap, mediaTime, fullEveryMs }, [bitmap]);
+    toWorker({ type: "frame", video, image, mediaTime, fullEveryMs }, [image.data.buffer]);
   });
-  if (answer.unreadable) {
+  if (!answer) {
     status.unreadable = "A video on this page comes from another site and cannot be read.";
     return post({ type: "unreadable", video, reason: status.unreadable });
   }
@@ -238,7 +267,7 @@ async function answer(message: Extract<ToFrame, { type: "ask" }>) {
   else if (message.question === "session") value = session.snapshot();
   else if (message.question === "clear-session") {
     session = createSession();
-    value = await browser.storage.session.remove(keptSessionKey(tabId)).then(() => true, () => false);
+    value = await keptSession("remove") === true;
   } else {
     value = await startCapture(message.streamId).then(() => true, (e) => {
       status.error = `Tab capture failed: ${(e as Error).message}`;

@@ -39,6 +39,8 @@ export type RuntimeMessage =
   | { type: "mien:session"; tabId: number }
   | { type: "mien:clear-session"; tabId: number }
   | { type: "mien:tab-capture"; tabId: number; streamId: string }
+  /** The analyzer frame's kept copy of its tab's session, in the background's care: read, replaced, removed. */
+  | { type: "mien:kept-session"; op: "get" | "set" | "remove"; session?: unknown }
   | { type: "mien:stop" };
 
 /** A face as the overlay draws it. */
@@ -102,7 +104,7 @@ export type FromFrame =
 /** Frame -> its analyzer worker. */
 export type ToWorker =
   | { type: "start"; settings: Settings; assets: WebAssets }
-  | { type: "frame"; video: number; bitmap: ImageBitmap; mediaTime: number; fullEveryMs: number };
+  | { type: "frame"; video: number; image: ImageData; mediaTime: number; fullEveryMs: number };
 
 /** A followed face as the worker reports it: its number in that video, box and smoothed expression. */
 export interface WorkerFace {
@@ -124,8 +126,6 @@ export type FromWorker =
     black: boolean;
     source: "local" | "remote";
     problem: string | null;
-    /** The frame comes from another origin (the browser refuses to read its pixels). */
-    unreadable: boolean;
     /** The frame could not be analysed. */
     error: string | null;
   };
@@ -151,6 +151,11 @@ export function parseRuntimeMessage(raw: unknown): RuntimeMessage | null {
       return isTabId(m.tabId) ? m as RuntimeMessage : null;
     case "mien:tab-capture":
       return isTabId(m.tabId) && typeof m.streamId === "string" ? m as RuntimeMessage : null;
+    case "mien:kept-session":
+      return ["get", "remove"].includes(m.op as string) ||
+          (m.op === "set" && !!m.session && typeof m.session === "object")
+        ? m as RuntimeMessage
+        : null;
     default:
       return null;
   }
