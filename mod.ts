@@ -9,6 +9,7 @@ import type { AnalysisResult, AnalyzerOptions, FaceResult } from "./shared/analy
 import type { DetectOptions, DetectorName } from "./shared/detector.ts";
 import { type Label, LABELS, scoresRecord } from "./shared/labels.ts";
 import { argmax } from "./shared/metrics.ts";
+import { BUNDLED_MODELS, type ModelChoice } from "./shared/model.ts";
 import { type Box, faceInput, type Frame } from "./shared/preprocess.ts";
 import { numberFaces } from "./shared/view_faces.ts";
 import {
@@ -26,6 +27,8 @@ export { decodeImage } from "./shared/decode.ts";
 export type { Box, Frame } from "./shared/preprocess.ts";
 /** What analyze() returns: each face's box, detector confidence and expression. */
 export type { AnalysisResult, FaceResult } from "./shared/analyzer.ts";
+/** The names of the bundled models: "small" and "large". */
+export type { ModelChoice } from "./shared/model.ts";
 /** Per-call detection limits, and the names of the face detectors. */
 export type { DetectOptions, DetectorName } from "./shared/detector.ts";
 /** What a video analyzer returns for each frame: followed faces with identities and smoothed expressions. */
@@ -43,11 +46,13 @@ export interface Expression {
   scores: Record<Label, number>;
 }
 
-/** Options for load(): the face detector, another model, and the analyzer's defaults. */
+/** Options for load(): the face detector, the model, and the analyzer's defaults. */
 export interface LoadOptions extends Partial<Omit<AnalyzerOptions, "model" | "detector">> {
   /** "blazeface" (default), "blazeface-short" (faces near the camera, faster) or "haar" (OpenCV, photos only). */
   detector?: DetectorName;
-  /** A model.json other than the bundled mien-fer model. */
+  /** "small" (default: mien-fer, the more accurate on FER+ and LFW) or "large" (mien-fer-large, 112x112). */
+  model?: ModelChoice;
+  /** A model.json other than the bundled ones (instead of `model`). */
   modelUrl?: string | URL;
 }
 
@@ -74,10 +79,13 @@ export interface Mien {
   dispose(): void;
 }
 
-/** Start tfjs on wasm in Deno, then load the bundled expression model and the face detectors. */
+/** Start tfjs on wasm in Deno, then load a bundled expression model (the small one unless asked) and the face detectors. */
 export async function load(options: LoadOptions = {}): Promise<Mien> {
   const [analyzer, follower] = await Promise.all([
-    createDenoAnalyzer(options),
+    createDenoAnalyzer({
+      ...options,
+      modelUrl: options.modelUrl ?? BUNDLED_MODELS[options.model ?? "small"],
+    }),
     loadDetector("blazeface-short"),
   ]);
   const { model, detector } = analyzer;

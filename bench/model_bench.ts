@@ -4,9 +4,11 @@ import { existsSync } from "node:fs";
 import { FRAME_PHOTOS, writeManifest } from "./peers/frames.ts";
 import { formatTable, summarise } from "./peers/summary.ts";
 import { bundledModelName } from "./peers/peer.ts";
+import { BUNDLED_MODELS } from "../shared/bundled_models.ts";
 import { runPeer } from "./peers/run_peer.ts";
 
-const HELP = `Benchmark Mien against face-api.js (@vladmandic/face-api) and Human (@vladmandic/human):
+const HELP =
+  `Benchmark Mien (its small and large models) against face-api.js (@vladmandic/face-api) and Human (@vladmandic/human):
 FER+ test accuracy, per-face ms (batch 1 and 32), model bytes, cold load, 640x480 frames with 1 and 4
 faces (detect + classify), faces found on two photo sets, and peak RSS. Every entrant runs on tfjs wasm
 (4.22.0, SIMD, one thread) in Deno, each in its own process, alternating, --runs times.
@@ -27,7 +29,7 @@ Progress goes to stderr; the Markdown table (as in the README) to stdout.
 
 const SHARED = new URL("../../shared/", import.meta.url).pathname;
 /** Entrants of the model rows (one expression model each) and of the frame rows (pipelines). */
-const MODEL_PEERS = ["mien", "face-api", "human"];
+const MODEL_PEERS = ["mien", "mien-large", "face-api", "human"];
 const PIPELINE_PEERS = ["mien", "mien-haar", "face-api", "human"];
 
 /** CPU model and core count of this machine. */
@@ -113,6 +115,7 @@ async function main() {
     )} wasm backend, SIMD, one thread`,
     versions: {
       mien: await bundledModelName(),
+      "mien-large": await bundledModelName(BUNDLED_MODELS.large),
       "@vladmandic/face-api": await packageVersion("@vladmandic/face-api"),
       "@vladmandic/human": await packageVersion("@vladmandic/human"),
     },

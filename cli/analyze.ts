@@ -12,7 +12,7 @@ import { createDenoAnalyzer, loadDetector } from "../runtime/deno_analyzer.ts";
 import { initDenoTf } from "../runtime/deno_tf.ts";
 import { faceCountText } from "../shared/timeline.ts";
 import { analyzeVideoFile, type VideoJob } from "./video.ts";
-import { detectorName, runCli, UsageError, writePng } from "./run_cli.ts";
+import { detectorName, modelUrl, runCli, UsageError, writePng } from "./run_cli.ts";
 
 const HELP = `Find faces in images or a video and estimate their expressions.
 
@@ -38,6 +38,9 @@ Both:
   --max-faces <n>        at most n faces per image (default 10)
   --min-face-size <px>   ignore faces smaller than this (default 24)
   --detector <name>      blazeface (default), blazeface-short or haar
+  --model <name|path>    small (default: mien-fer, the extension's, the more accurate on FER+
+                         and LFW), large (mien-fer-large: face-api.js's network taught on our
+                         data, 112x112, slower), or a model.json path
   --flip                 average each face with its mirror image (2x model work)
   -h, --help             show this help
 
@@ -130,6 +133,7 @@ async function main(args: string[]): Promise<number> {
       "min-face-size": { type: "string" },
       flip: { type: "boolean", default: false },
       detector: { type: "string", default: "blazeface" },
+      model: { type: "string", default: "small" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -141,6 +145,7 @@ async function main(args: string[]): Promise<number> {
   const maxFaces = positiveInt("max-faces", values["max-faces"], 10);
   const minFaceSize = positiveInt("min-face-size", values["min-face-size"], 24);
   const detector = detectorName(values.detector!);
+  const model = modelUrl(values.model!);
   if (VIDEO.test(positionals[0])) {
     if (values.csv && values.json) throw new UsageError("give --csv or --json, not both");
     return await analyzeVideo(positionals[0], {
@@ -153,7 +158,7 @@ async function main(args: string[]): Promise<number> {
       maxFaces,
       minFaceSize,
       detector,
-    });
+    }, model);
   }
   for (const flag of ["csv", "out", "every", "chart", "max-side"] as const) {
     if (values[flag]) {
@@ -164,7 +169,13 @@ async function main(args: string[]): Promise<number> {
   const images = listImages(positionals[0]);
   const many = images.length > 1 || Deno.statSync(positionals[0]).isDirectory;
   if (values.annotate && many) await Deno.mkdir(values.annotate, { recursive: true });
-  const analyzer = await createDenoAnalyzer({ maxFaces, minFaceSize, flip: values.flip, detector });
+  const analyzer = await createDenoAnalyzer({
+    maxFaces,
+    minFaceSize,
+    flip: values.flip,
+    detector,
+    modelUrl: model,
+  });
   let failures = 0;
   for (const path of images) {
     try {
@@ -208,6 +219,7 @@ async function analyzeVideo(
     out?: string;
     detector: ReturnType<typeof detectorName>;
   },
+  modelUrl: URL | string,
 ): Promise<number> {
   try {
     Deno.statSync(path);
@@ -219,7 +231,7 @@ async function analyzeVideo(
   }
   await initDenoTf();
   const [model, detector, regionDetector] = await Promise.all([
-    loadModel(),
+    loadModel(modelUrl),
     loadDetector(options.detector),
     loadDetector("blazeface-short"),
   ]);

@@ -1,13 +1,13 @@
 /** `deno task explain`: feature-map grids and a Grad-CAM overlay for one face, as one PNG. */
 import { parseArgs } from "node:util";
-import { faceCrop } from "../shared/analyzer.ts";
+import { alignedCrop } from "../shared/align.ts";
 import { decodeImage } from "../shared/decode.ts";
 import { explainFace, renderExplanation } from "../shared/explain.ts";
 import { count, labelIndex, LABELS } from "../shared/labels.ts";
 import { faceInput } from "../shared/preprocess.ts";
 import { numberFaces } from "../shared/view_faces.ts";
 import { createDenoAnalyzer } from "../runtime/deno_analyzer.ts";
-import { detectorName, runCli, UsageError, writePng } from "./run_cli.ts";
+import { detectorName, modelUrl, runCli, UsageError, writePng } from "./run_cli.ts";
 
 const HELP = `Show what the model looks at for one face: every conv block's feature maps and a
 Grad-CAM heatmap for the predicted (or a chosen) class, in one PNG.
@@ -20,6 +20,8 @@ Options:
   --class <name>     explain this class instead of the predicted one (${LABELS.join(", ")})
   --crop             the image is already a face crop: skip detection
   --detector <name>  blazeface (default), blazeface-short or haar
+  --model <name>     small (default: mien-fer, the extension's), large (mien-fer-large), or a
+                     model.json path
   -h, --help         show this help
 `;
 
@@ -42,6 +44,7 @@ async function main(args: string[]): Promise<number> {
       class: { type: "string" },
       crop: { type: "boolean", default: false },
       detector: { type: "string", default: "blazeface" },
+      model: { type: "string", default: "small" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -64,22 +67,23 @@ async function main(args: string[]): Promise<number> {
   const frame = await decodeImage(bytes).catch((error) => {
     throw new UsageError(`${positionals[0]}: ${error.message}`);
   });
-  const analyzer = await createDenoAnalyzer({ detector: detectorName(values.detector!) });
+  const analyzer = await createDenoAnalyzer({
+    detector: detectorName(values.detector!),
+    modelUrl: modelUrl(values.model!),
+  });
   const size = analyzer.model.info.inputSize;
   let face: Float32Array;
   if (values.crop) {
     face = faceInput(frame, size);
   } else {
-    const { faces } = await analyzer.analyze(frame);
+    const faces = analyzer.detector.detect(frame);
     if (faces.length < faceNumber) {
       analyzer.dispose();
       throw new UsageError(missingFace(positionals[0], faces.length, faceNumber));
     }
-    face = faceInput(
-      frame,
-      size,
-      faceCrop(numberFaces(faces)[faceNumber - 1].box, analyzer.detector.cropMargin),
-    );
+    const align = Boolean(analyzer.model.info.align);
+    const crop = alignedCrop(numberFaces(faces)[faceNumber - 1], analyzer.detector.cropMargin, align);
+    face = faceInput(frame, size, crop.box, crop.angle);
   }
   const start = performance.now();
   const explanation = await explainFace(analyzer.model, face, { classIndex });

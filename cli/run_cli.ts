@@ -1,9 +1,24 @@
 import encodePng from "@jsquash/png/encode.js";
 import type { Canvas } from "../shared/draw.ts";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { DETECTOR_NAMES, type DetectorName } from "../shared/detector.ts";
+import { BUNDLED_MODELS, MODEL_CHOICES, type ModelChoice } from "../shared/bundled_models.ts";
 
 /** An error in the user's input (bad folder, bad option): reported without a stack trace. */
 export class UsageError extends Error {}
+
+/** A --model value: "large" or "small" for a bundled model, else a model.json path or URL. */
+export function modelUrl(value: string): URL | string {
+  if (Object.hasOwn(BUNDLED_MODELS, value)) return BUNDLED_MODELS[value as ModelChoice];
+  if (/^[a-z]+:/.test(value)) return value;
+  if (!/\.json$/.test(value)) {
+    throw new UsageError(
+      `--model must be ${MODEL_CHOICES.join(" or ")}, or a model.json path, not "${value}"`,
+    );
+  }
+  return pathToFileURL(resolve(value));
+}
 
 /** A --detector value checked against the shipped detectors (a usage error otherwise). */
 export function detectorName(name: string): DetectorName {

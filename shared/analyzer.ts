@@ -1,4 +1,4 @@
-import { faceCrop } from "./align.ts";
+import { alignedCrop, faceCrop } from "./align.ts";
 import type { Detection, DetectOptions, FaceDetector } from "./detector.ts";
 import { type Label, LABELS, scoresRecord } from "./labels.ts";
 import { argmax } from "./metrics.ts";
@@ -71,7 +71,10 @@ export function createAnalyzer(options: AnalyzerOptions) {
       });
       const detected = performance.now();
       const margin = options.cropMargin ?? detector.cropMargin;
-      const inputs = detections.map((d) => faceInput(frame, size, faceCrop(d.box, margin)));
+      const inputs = detections.map((d) => {
+        const crop = alignedCrop(d, margin, Boolean(model.info.align));
+        return faceInput(frame, size, crop.box, crop.angle);
+      });
       const probs = await model.classify(inputs, { flip: options.flip });
       const done = performance.now();
       return {

@@ -14,6 +14,8 @@ export interface ModelInfo {
   logits: string;
   features: string[];
   parameters: number;
+  /** Whether the model was trained on faces turned so that the eyes are level (crops must be too). */
+  align?: boolean;
   [key: string]: unknown;
 }
 
@@ -30,8 +32,9 @@ export interface ExpressionModel {
   dispose(): void;
 }
 
-/** URL of the model bundled in models/ (a file: URL in Deno, resolved against this module). */
-export const BUNDLED_MODEL_URL = new URL("../models/mien-fer/model.json", import.meta.url);
+import { BUNDLED_MODEL_URL } from "./bundled_models.ts";
+
+export { BUNDLED_MODEL_URL, BUNDLED_MODELS, MODEL_CHOICES, type ModelChoice } from "./bundled_models.ts";
 
 /** Load a Mien graph model from a URL of its model.json (file:, http(s):, or extension URLs). */
 export async function loadModel(

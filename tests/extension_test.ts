@@ -61,12 +61,12 @@ async function edgeApi(apiKey?: string) {
   await initDenoTf();
   const detectors = new Map<DetectorName, Promise<FaceDetector>>();
   const engine = {
-    model: await loadModel(),
+    models: { small: await loadModel() },
     detector: (name: DetectorName) => {
       if (!detectors.has(name)) detectors.set(name, loadDetector(name));
       return detectors.get(name)!;
     },
-    figures: null,
+    figures: {},
   };
   const app = createApp(engine, { apiKey });
   const posts: { type: string; body: Uint8Array<ArrayBuffer> }[] = [];
@@ -203,7 +203,10 @@ Deno.test({
           assert.deepEqual([...form.keys()].filter((k) => k !== "face"), []);
           const original = imageSize(await Deno.readFile(FACES_JPG))!;
           for (const crop of crops) {
-            assert.deepEqual(imageSize(new Uint8Array(await crop.arrayBuffer())), { width: 96, height: 96 });
+            assert.deepEqual(imageSize(new Uint8Array(await crop.arrayBuffer())), {
+              width: 112,
+              height: 112,
+            });
           }
           assert.ok(api.posts[0].body.length < 100_000, `request is ${api.posts[0].body.length} bytes`);
           assert.ok(original.width >= 1000, "the photo itself is far larger than the crops");

@@ -1,56 +1,69 @@
 import assert from "node:assert/strict";
 import { initDenoTf } from "../runtime/deno_tf.ts";
 import { LABELS } from "../shared/labels.ts";
-import { loadModel } from "../shared/model.ts";
+import { BUNDLED_MODELS, loadModel } from "../shared/model.ts";
 import { mirror } from "../shared/preprocess.ts";
 import { tf } from "../shared/tf.ts";
 import { ROOT } from "./helpers.ts";
 
 await initDenoTf();
-const model = await loadModel();
-const fixtures = JSON.parse(await Deno.readTextFile(`${ROOT}tests/fixtures/parity.json`));
-const faces: Float32Array[] = fixtures.inputs.map((pixels: number[]) =>
-  Float32Array.from(pixels, (v) => v / 255)
-);
 
-Deno.test("bundled model runs on wasm and describes itself", () => {
-  assert.equal(tf.getBackend(), "wasm");
-  assert.deepEqual(model.info.labels, [...LABELS]);
-  assert.equal(model.info.inputSize, 48);
-  assert.ok(model.info.parameters > 10_000);
-});
+/** Each bundled model with the fixtures its export wrote (PyTorch's probabilities for the same faces). */
+const BUNDLED = [
+  { choice: "small", fixtures: "parity.json", inputSize: 48 },
+  { choice: "large", fixtures: "parity_large.json", inputSize: 112 },
+] as const;
 
-Deno.test("tfjs matches PyTorch on the export fixtures (max abs diff <= 1e-4)", async () => {
-  const probs = await model.classify(faces);
-  let worst = 0;
-  probs.forEach((p, i) => p.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - fixtures.probs[i][j])))));
-  assert.ok(worst <= 1e-4, `max abs diff ${worst}`);
-});
+for (const bundled of BUNDLED) {
+  const model = await loadModel(BUNDLED_MODELS[bundled.choice]);
+  const fixtures = JSON.parse(await Deno.readTextFile(`${ROOT}tests/fixtures/${bundled.fixtures}`));
+  const faces: Float32Array[] = fixtures.inputs.map((pixels: number[]) =>
+    Float32Array.from(pixels, (v) => v / 255)
+  );
+  const name = `${bundled.choice} model (${model.info.name})`;
 
-Deno.test("batched and single inference agree, probabilities sum to 1", async () => {
-  const batch = await model.classify(faces);
-  for (let i = 0; i < faces.length; i++) {
-    const [single] = await model.classify([faces[i]]);
-    single.forEach((v, j) => assert.ok(Math.abs(v - batch[i][j]) < 1e-5));
-    assert.ok(Math.abs(single.reduce((a, b) => a + b, 0) - 1) < 1e-4);
-  }
-  assert.deepEqual(await model.classify([]), []);
-});
+  Deno.test(`${name} runs on wasm and describes itself`, () => {
+    assert.equal(tf.getBackend(), "wasm");
+    assert.deepEqual(model.info.labels, [...LABELS]);
+    assert.equal(model.info.inputSize, bundled.inputSize);
+    assert.ok(model.info.parameters > 10_000);
+  });
 
-Deno.test("flip averages a face with its mirror image", async () => {
-  const size = model.info.inputSize;
-  const [plain] = await model.classify([faces[3]]);
-  const [mirrored] = await model.classify([mirror(faces[3], size)]);
-  const [flipped] = await model.classify([faces[3]], { flip: true });
-  flipped.forEach((v, j) => assert.ok(Math.abs(v - (plain[j] + mirrored[j]) / 2) < 1e-5));
-});
+  Deno.test(`${name}: tfjs matches PyTorch on the export fixtures (max abs diff <= 1e-4)`, async () => {
+    assert.equal(faces[0].length, bundled.inputSize ** 2);
+    const probs = await model.classify(faces);
+    let worst = 0;
+    probs.forEach((p, i) =>
+      p.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - fixtures.probs[i][j]))))
+    );
+    assert.ok(worst <= 1e-4, `max abs diff ${worst}`);
+  });
 
-Deno.test("classify rejects wrongly sized faces and leaks no tensors", async () => {
-  await assert.rejects(() => model.classify([new Float32Array(10)]), RangeError);
-  const before = tf.memory().numTensors;
-  for (let i = 0; i < 20; i++) await model.classify(faces);
-  assert.equal(tf.memory().numTensors, before);
-});
+  Deno.test(`${name}: batched and single inference agree, probabilities sum to 1`, async () => {
+    const batch = await model.classify(faces);
+    for (let i = 0; i < faces.length; i++) {
+      const [single] = await model.classify([faces[i]]);
+      single.forEach((v, j) => assert.ok(Math.abs(v - batch[i][j]) < 1e-5));
+      assert.ok(Math.abs(single.reduce((a, b) => a + b, 0) - 1) < 1e-4);
+    }
+    assert.deepEqual(await model.classify([]), []);
+  });
+
+  Deno.test(`${name}: flip averages a face with its mirror image`, async () => {
+    const size = model.info.inputSize;
+    const [plain] = await model.classify([faces[3]]);
+    const [mirrored] = await model.classify([mirror(faces[3], size)]);
+    const [flipped] = await model.classify([faces[3]], { flip: true });
+    flipped.forEach((v, j) => assert.ok(Math.abs(v - (plain[j] + mirrored[j]) / 2) < 1e-5));
+  });
+
+  Deno.test(`${name}: classify rejects wrongly sized faces and leaks no tensors`, async () => {
+    await assert.rejects(() => model.classify([new Float32Array(10)]), RangeError);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 20; i++) await model.classify(faces);
+    assert.equal(tf.memory().numTensors, before);
+  });
+}
 
 Deno.test("loadModel refuses a graph that is not a Mien model", async () => {
   const dir = await Deno.makeTempDir();

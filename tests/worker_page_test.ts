@@ -36,7 +36,7 @@ Deno.test({
     await buildPage();
     await initDenoTf();
     const detector = loadDetector("blazeface");
-    const app = createApp({ model: await loadModel(), detector: () => detector, figures: null }, {
+    const app = createApp({ models: { small: await loadModel() }, detector: () => detector, figures: {} }, {
       pageFile: readPageFile,
     });
     const requests: string[] = [];

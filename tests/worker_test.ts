@@ -3,7 +3,8 @@ import encodePng from "@jsquash/png/encode.js";
 import { loadDetector } from "../runtime/deno_analyzer.ts";
 import { initDenoTf } from "../runtime/deno_tf.ts";
 import type { FaceDetector } from "../shared/detector.ts";
-import { loadModel } from "../shared/model.ts";
+import { BUNDLED_MODELS, loadModel } from "../shared/model.ts";
+import { faceInput } from "../shared/preprocess.ts";
 import { createApp, type DetectorName, type Engine } from "../worker/app.ts";
 import { PAGE_FILES, readPageFile } from "../worker/assets.ts";
 import { inlineDecoder } from "../worker/decoding.ts";
@@ -13,12 +14,12 @@ import { ROOT } from "./helpers.ts";
 await initDenoTf();
 const detectors = new Map<DetectorName, Promise<FaceDetector>>();
 const engine: Engine = {
-  model: await loadModel(),
+  models: { large: await loadModel(BUNDLED_MODELS.large), small: await loadModel(BUNDLED_MODELS.small) },
   detector: (name) => {
     if (!detectors.has(name)) detectors.set(name, loadDetector(name));
     return detectors.get(name)!;
   },
-  figures: { accuracy: 0.5 },
+  figures: { large: { accuracy: 0.6 }, small: { accuracy: 0.5 } },
 };
 const app = createApp(engine);
 const photo = await Deno.readFile(`${ROOT}node_modules/@vladmandic/face-api/demo/sample1.jpg`);
@@ -52,8 +53,22 @@ Deno.test("healthz, model and openapi describe the service", async () => {
   assert.equal((await app.request("/healthz")).status, 200);
   const model = await (await app.request("/v1/model")).json();
   assert.equal(model.labels.length, 7);
+  assert.equal(model.choice, "small");
+  assert.equal(model.name, "mien-fer");
   assert.equal(model.inputSize, 48);
   assert.deepEqual(model.figures, { accuracy: 0.5 });
+  const large = await (await app.request("/v1/model?model=large")).json();
+  assert.equal(large.name, "mien-fer-large");
+  assert.equal(large.inputSize, engine.models.large!.info.inputSize);
+  assert.deepEqual(large.figures, { accuracy: 0.6 });
+  assert.deepEqual(model.models, large.models);
+  assert.deepEqual(model.models, [model.id, large.id]);
+  await expectError(
+    await app.request("/v1/model?model=huge"),
+    422,
+    "invalid_parameter",
+    "^model must be one of",
+  );
   const doc = await (await app.request("/openapi.json")).json();
   assert.equal(doc.openapi, "3.1.0");
   for (const path of ["/v1/analyze", "/v1/classify", "/v1/explain", "/v1/model", "/healthz"]) {
@@ -141,7 +156,7 @@ Deno.test("query and body parameters: the document's bounds and choices are what
       }
     }
   }
-  assert.equal(checked, 2 * 7);
+  assert.equal(checked, 2 * 9);
   await expectError(await send("/v1/explain", "crop", 5, true), 422, "invalid_parameter", "crop");
 });
 
@@ -151,6 +166,15 @@ Deno.test("analyze takes a raw JPEG, multipart and base64 JSON alike", async () 
   assert.equal(raw.faces.length, 2);
   assert.equal(Object.keys(raw.faces[0].expression.scores).length, 7);
   assert.equal(raw.detector, "blazeface");
+  assert.equal(raw.model, `mien-fer@${engine.models.small!.info.version}`);
+  const large =
+    await (await post("/v1/analyze?maxFaces=2&model=large", photo, { "content-type": "image/jpeg" }))
+      .json();
+  assert.equal(large.model, `mien-fer-large@${engine.models.large!.info.version}`);
+  assert.deepEqual(
+    large.faces.map((f: { box: unknown }) => f.box),
+    raw.faces.map((f: { box: unknown }) => f.box),
+  );
   const form = new FormData();
   form.append("image", new Blob([photo], { type: "image/jpeg" }), "p.jpg");
   form.append("maxFaces", "3");
@@ -221,15 +245,27 @@ Deno.test("analyze refuses bad input with the right status and code", async () =
 
 Deno.test("classify returns one result per crop, in order, and checks the batch", async () => {
   const crops = await Promise.all([0, 3].map(cropPng));
-  const res = await post("/v1/classify", JSON.stringify({ faces: crops.map(b64) }), {
-    "content-type": "application/json",
-  });
-  const { results } = await res.json();
+  const body = JSON.stringify({ faces: crops.map(b64) });
+  const res = await post("/v1/classify", body, { "content-type": "application/json" });
+  const { results, model } = await res.json();
   assert.equal(results.length, 2);
-  const [single] = await engine.model.classify([
-    Float32Array.from(fixtures.inputs[3], (v: number) => v / 255),
-  ]);
+  assert.equal(model, `mien-fer@${engine.models.small!.info.version}`);
+  const face = Float32Array.from(fixtures.inputs[3], (v: number) => v / 255);
+  const [single] = await engine.models.small!.classify([face]);
   assert.ok(Math.abs(results[1].scores.happiness - single[3]) < 1e-4);
+  // With model=large, the large model answers, on the crop resampled to its input size.
+  const large = await (await post("/v1/classify?model=large", body, { "content-type": "application/json" }))
+    .json();
+  assert.equal(large.model, `mien-fer-large@${engine.models.large!.info.version}`);
+  const grey = { data: Uint8Array.from(fixtures.inputs[3]), width: 48, height: 48, channels: 1 as const };
+  const [expected] = await engine.models.large!.classify([
+    faceInput(grey, engine.models.large!.info.inputSize),
+  ]);
+  assert.ok(Math.abs(large.results[1].scores.happiness - expected[3]) < 1e-4);
+  // model= as a JSON field works too.
+  const asField = JSON.stringify({ faces: crops.map(b64), model: "large" });
+  const fielded = await (await post("/v1/classify", asField, { "content-type": "application/json" })).json();
+  assert.equal(fielded.model, large.model);
   const form = new FormData();
   for (const c of crops) form.append("face", new Blob([c], { type: "image/png" }), "f.png");
   assert.equal((await (await post("/v1/classify", form)).json()).results.length, 2);
@@ -267,6 +303,10 @@ Deno.test("explain answers PNG or JSON and checks face and class", async () => {
   const json = await (await post("/v1/explain?class=anger", photo, { "content-type": "image/jpeg" })).json();
   assert.equal(json.label, "anger");
   assert.ok(json.box && json.image.length > 1000);
+  assert.equal(json.model, `mien-fer@${engine.models.small!.info.version}`);
+  const large = await (await post("/v1/explain?model=large", photo, { "content-type": "image/jpeg" })).json();
+  assert.equal(large.model, `mien-fer-large@${engine.models.large!.info.version}`);
+  assert.deepEqual(large.box, json.box);
   // Faces are numbered from 1, left to right, in /v1/analyze and /v1/explain alike.
   const { faces } = await (await post("/v1/analyze", photo, { "content-type": "image/jpeg" })).json();
   assert.ok(faces.length >= 2);

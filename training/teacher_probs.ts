@@ -85,7 +85,12 @@ await runCli("teachers", async (args) => {
   const peer = await make(values.model ? pathToFileURL(resolve(values.model)) : undefined);
   await peer.loadModel();
   for (const [name, root] of [["ferplus", values.ferplus], ["lfw", values.lfw]]) {
-    await writeTeacherCsv(peer, root, join(values.out, `${values.name ?? values.teacher}_${name}.csv`), limit);
+    await writeTeacherCsv(
+      peer,
+      root,
+      join(values.out, `${values.name ?? values.teacher}_${name}.csv`),
+      limit,
+    );
   }
   return 0;
 });

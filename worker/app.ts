@@ -1,11 +1,12 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
-import { faceCrop } from "../shared/analyzer.ts";
+import { alignedCrop } from "../shared/align.ts";
 import { DETECTOR_NAMES, type DetectorName, type FaceDetector } from "../shared/detector.ts";
 import { explainFace } from "../shared/explain.ts";
 import { count, LABELS, scoresRecord } from "../shared/labels.ts";
 import { argmax } from "../shared/metrics.ts";
+import { MODEL_CHOICES, type ModelChoice } from "../shared/bundled_models.ts";
 import type { ExpressionModel } from "../shared/model.ts";
 import type { Box } from "../shared/preprocess.ts";
 import { numberFaces } from "../shared/result_view.ts";
@@ -22,16 +23,17 @@ import { documentHeader, registerComponents } from "./openapi.ts";
 import { bodyParams, paramsHook } from "./params.ts";
 import { PROFILES } from "./profiles.ts";
 import { apiRoutes } from "./routes.ts";
-import { AnalyzeParams, DEFAULT_MIN_FACE_SIZE, ExplainParams } from "./schemas.ts";
+import { AnalyzeParams, DEFAULT_MIN_FACE_SIZE, ExplainParams, ModelParams } from "./schemas.ts";
 
 /** One of the shipped detectors (re-exported for the routes' callers). */
 export type { DetectorName };
 
-/** What the routes run on: the model, the detectors (loaded on first use) and the model card's figures. */
+/** What the routes run on: the models by name, the detectors (loaded on first use) and each model card's figures. */
 export interface Engine {
-  model: ExpressionModel;
+  /** The models this server answers with: "small" (the default where it is served) and "large". */
+  models: Partial<Record<ModelChoice, ExpressionModel>>;
   detector(name: DetectorName): Promise<FaceDetector>;
-  figures: Record<string, unknown> | null;
+  figures: Partial<Record<ModelChoice, Record<string, unknown> | null>>;
 }
 
 /** Options for createApp; what is not given comes from the default profile (worker/profiles.ts). */
@@ -139,9 +141,24 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
         picture.release();
       }
     }, due);
-  const { model } = engine;
-  const size = model.info.inputSize;
-  const modelId = `${model.info.name}@${model.info.version}`;
+  const served = MODEL_CHOICES.filter((k) => engine.models[k]);
+  if (served.length === 0) throw new Error("createApp needs at least one model");
+  const idOf = (model: ExpressionModel) => `${model.info.name}@${model.info.version}`;
+  /** The model's choice a request gets without asking: small where it is served. */
+  const defaultChoice: ModelChoice = engine.models.small ? "small" : served[0];
+  /** The model a request asked for (the default when none), or 422 where this server does not serve it. */
+  const modelFor = (choice: ModelChoice = defaultChoice): ExpressionModel => {
+    const model = engine.models[choice];
+    if (!model) {
+      throw new ApiError(
+        422,
+        "invalid_parameter",
+        `model ${choice} is not served here; use ${served.join(" or ")}`,
+      );
+    }
+    return model;
+  };
+  const defaultModel = modelFor();
   const secured = Boolean(options.apiKey);
   // A large JSON body is parsed where images are decoded, off the event loop.
   const parseJson = (body: Uint8Array) =>
@@ -163,33 +180,40 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
   );
   if (options.apiKey) app.use("/v1/*", apiKeyAuth(options.apiKey));
 
-  app.openapi(routes.healthz, (c) => c.json({ status: "ok" as const, model: modelId }, 200));
+  app.openapi(routes.healthz, (c) => c.json({ status: "ok" as const, model: idOf(defaultModel) }, 200));
   // Generated on first request, once every route is registered.
   let document: ReturnType<typeof app.getOpenAPI31Document> | undefined;
   app.openapi(
     routes.document,
     (c) => c.json(document ??= app.getOpenAPI31Document(documentHeader(limits)), 200),
   );
-  app.openapi(routes.model, (c) =>
-    c.json({
-      id: modelId,
+  app.openapi(routes.model, (c) => {
+    const choice = c.req.valid("query").model ?? defaultChoice;
+    const model = modelFor(choice);
+    return c.json({
+      id: idOf(model),
+      choice,
+      models: served.map((k) => idOf(engine.models[k]!)),
       name: model.info.name,
       version: model.info.version,
       labels: [...LABELS],
-      inputSize: size,
+      inputSize: model.info.inputSize,
+      align: Boolean(model.info.align),
       parameters: model.info.parameters,
       detectors: [...DETECTOR_NAMES],
       limits,
-      figures: engine.figures,
+      figures: engine.figures[choice] ?? null,
       note: "Outputs are expression estimates from pixels, not a reading of anyone's inner state.",
-    }, 200));
+    }, 200);
+  });
 
   app.openapi(routes.analyze, async (c) => {
     const { content } = c.var;
-    const { maxFaces, minFaceSize, detector: name } = {
+    const { maxFaces, minFaceSize, detector: name, model: choice } = {
       ...c.req.valid("query"),
       ...bodyParams(AnalyzeParams, content.fields, c.req.query()),
     };
+    const model = modelFor(choice);
     const detector = await engine.detector(name);
     const result = await withPicture(
       imageBytes(content),
@@ -198,11 +222,16 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
     );
     // Left to right and numbered from 1, as the CLI and every view number faces.
     const faces = numberFaces(result.faces);
-    return c.json({ ...result, faces, model: modelId, detector: detector.name }, 200);
+    return c.json({ ...result, faces, model: idOf(model), detector: detector.name }, 200);
   });
 
   app.openapi(routes.classify, async (c) => {
     const { content } = c.var;
+    const { model: choice } = {
+      ...c.req.valid("query"),
+      ...bodyParams(ModelParams, content.fields, c.req.query()),
+    };
+    const model = modelFor(choice);
     let crops: Uint8Array[];
     if (content.files.face?.length) crops = content.files.face;
     else if (content.raw) crops = [content.raw];
@@ -235,32 +264,42 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
     const probs = await budget.run(total, async () => {
       const inputs = await Promise.all(
         crops.map((bytes, i) =>
-          decoder.faceInput({ bytes, maxPixels: limits.maxPixels, field: `faces[${i}]` }, size, due)
+          decoder.faceInput(
+            { bytes, maxPixels: limits.maxPixels, field: `faces[${i}]` },
+            model.info.inputSize,
+            due,
+          )
         ),
       );
       return model.classify(inputs);
     }, due);
     return c.json({
       results: probs.map((p) => ({ label: LABELS[argmax(p)], scores: scoresRecord(p) })),
-      model: modelId,
+      model: idOf(model),
     }, 200);
   });
 
   app.openapi(routes.explain, async (c) => {
     const { content } = c.var;
-    const { face: faceNumber, class: classIndex, crop, detector: name } = {
+    const { face: faceNumber, class: classIndex, crop, detector: name, model: choice } = {
       ...c.req.valid("query"),
       ...bodyParams(ExplainParams, content.fields, c.req.query()),
     };
+    const model = modelFor(choice);
     const detector = crop ? null : await engine.detector(name);
     const bytes = imageBytes(content);
     const due = deadline();
     const { input, box } = detector
-      ? await withPicture(bytes, (picture) => explainedFace(picture, detector, faceNumber), due)
+      ? await withPicture(bytes, (picture) => explainedFace(picture, model, detector, faceNumber), due)
       : {
         input: await budget.run(
           imagePixels(bytes),
-          () => decoder.faceInput({ bytes, maxPixels: limits.maxPixels, field: "image" }, size, due),
+          () =>
+            decoder.faceInput(
+              { bytes, maxPixels: limits.maxPixels, field: "image" },
+              model.info.inputSize,
+              due,
+            ),
           due,
         ),
         box: null,
@@ -276,12 +315,17 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
       scores: scoresRecord(explanation.probs),
       box,
       image: base64(picture),
-      model: modelId,
+      model: idOf(model),
     }, 200);
   });
 
   /** Face number `faceNumber` of a picture (from 1, left to right) as the model's input, and its box. */
-  const explainedFace = async (picture: Picture, detector: FaceDetector, faceNumber: number) => {
+  const explainedFace = async (
+    picture: Picture,
+    model: ExpressionModel,
+    detector: FaceDetector,
+    faceNumber: number,
+  ) => {
     const faces = findFaces(detector, picture, { maxFaces: 50, minFaceSize: DEFAULT_MIN_FACE_SIZE });
     if (faces.length === 0) {
       throw new ApiError(
@@ -300,9 +344,10 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
           "from 1, left to right)",
       );
     }
-    const box: Box = numberFaces(faces)[faceNumber - 1].box;
-    const [input] = await picture.crops([{ box: faceCrop(box, detector.cropMargin), angle: 0 }], size);
-    return { input, box };
+    const face = numberFaces(faces)[faceNumber - 1];
+    const crop = alignedCrop(face, detector.cropMargin, Boolean(model.info.align));
+    const [input] = await picture.crops([crop], model.info.inputSize);
+    return { input, box: face.box as Box };
   };
 
   const pageFile = options.pageFile;

@@ -3,7 +3,8 @@
  * preview on the event loop, crops are cut where the picture is held, and the model runs on the
  * crops' small inputs.
  */
-import { type AnalysisResult, faceCrop, faceResults } from "../shared/analyzer.ts";
+import { alignedCrop } from "../shared/align.ts";
+import { type AnalysisResult, faceResults } from "../shared/analyzer.ts";
 import type { Detection, DetectOptions, FaceDetector } from "../shared/detector.ts";
 import type { ExpressionModel } from "../shared/model.ts";
 import type { Picture } from "./decoding.ts";
@@ -48,8 +49,8 @@ export async function analyzePicture(
   const start = performance.now();
   const faces = findFaces(detector, picture, options);
   const detected = performance.now();
-  // Upright crops, as shared/analyzer.ts cuts them.
-  const crops = faces.map((face) => ({ box: faceCrop(face.box, detector.cropMargin), angle: 0 }));
+  // The crops shared/analyzer.ts cuts: turned to level eyes for a model trained so.
+  const crops = faces.map((face) => alignedCrop(face, detector.cropMargin, Boolean(model.info.align)));
   const probs = await model.classify(await picture.crops(crops, model.info.inputSize));
   const done = performance.now();
   return {

@@ -1,8 +1,8 @@
-/** `deno task start`: the Mien edge API on the bundled model (PORT, MIEN_PROFILE, MIEN_API_KEY, MIEN_MAX_BODY_BYTES, …). */
+/** `deno task start`: the Mien edge API on the bundled models (PORT, MIEN_PROFILE, MIEN_API_KEY, MIEN_MAX_BODY_BYTES, …). */
 import { loadDetector } from "../runtime/deno_analyzer.ts";
 import { initDenoTf } from "../runtime/deno_tf.ts";
 import type { FaceDetector } from "../shared/detector.ts";
-import { loadModel } from "../shared/model.ts";
+import { BUNDLED_MODELS, loadModel, MODEL_CHOICES, type ModelChoice } from "../shared/model.ts";
 import { createApp, type DetectorName } from "./app.ts";
 import { readPageFile } from "./assets.ts";
 import { type Decoder, inlineDecoder, workerDecoder } from "./decoding.ts";
@@ -19,10 +19,10 @@ function envNumber(name: string, fallback: number, min = Number.MIN_VALUE): numb
   return n;
 }
 
-/** The model card's figures (models/mien-fer/figures.json, written from `deno task eval --json`), or null. */
-async function readFigures(): Promise<Record<string, unknown> | null> {
+/** A bundled model's card figures (figures.json beside its model.json), or null. */
+async function readFigures(choice: ModelChoice): Promise<Record<string, unknown> | null> {
   try {
-    return JSON.parse(await Deno.readTextFile(new URL("../models/mien-fer/figures.json", import.meta.url)));
+    return JSON.parse(await Deno.readTextFile(new URL("figures.json", BUNDLED_MODELS[choice])));
   } catch {
     return null;
   }
@@ -47,19 +47,23 @@ export function serverProfile(): Profile {
   return profile;
 }
 
-/** The API app on the bundled model and the default detector, configured from the environment. */
+/** The API app on both bundled models and the default detector, configured from the environment. */
 export async function createServerApp() {
   const profile = serverProfile();
   await initDenoTf();
-  const model = await loadModel();
+  const models = Object.fromEntries(
+    await Promise.all(MODEL_CHOICES.map(async (choice) => [choice, await loadModel(BUNDLED_MODELS[choice])])),
+  );
+  const figures = Object.fromEntries(
+    await Promise.all(MODEL_CHOICES.map(async (choice) => [choice, await readFigures(choice)])),
+  );
   const detectors = new Map<DetectorName, Promise<FaceDetector>>();
   const detector = (name: DetectorName) => {
     if (!detectors.has(name)) detectors.set(name, loadDetector(name));
     return detectors.get(name)!;
   };
   await detector("blazeface");
-  const figures = await readFigures();
-  const app = createApp({ model, detector, figures }, {
+  const app = createApp({ models, detector, figures }, {
     ...profile,
     apiKey: Deno.env.get("MIEN_API_KEY") || undefined,
     decoder: createDecoder(profile.decodeWorkers),

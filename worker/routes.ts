@@ -12,6 +12,7 @@ import {
   Explanation,
   Health,
   ModelCard,
+  ModelParams,
 } from "./schemas.ts";
 
 /** What each error status means on this API; the body is always ErrorBody. */
@@ -24,7 +25,9 @@ const ERRORS = {
   413: "the body is too large, or its images have too many pixels",
   415: "not a PNG, JPEG, WebP or BMP image, a kind of one that is not read (compressed BMP, animated WebP, " +
     `a JPEG of over ${MAX_JPEG_SCANS} scans), or a content type this route does not take`,
-  422: "a parameter out of range, no face or no such face, an image too slow to decode",
+  422:
+    "a parameter out of range, a model this server does not serve, no face or no such face, an image too " +
+    "slow to decode",
   503:
     "busy with other images or uploads (its work could not start in time): retry after Retry-After seconds",
 } as const;
@@ -111,7 +114,8 @@ export function apiRoutes(limits: Limits, secured: boolean, content: ContentOpti
       path: "/v1/model",
       summary: "Labels, input size, version, limits and the model card's figures",
       security,
-      responses: { 200: json(ModelCard, "The model"), ...keyed },
+      request: { query: ModelParams },
+      responses: { 200: json(ModelCard, "The model"), ...keyed, ...errors([422]) },
     }),
     analyze: createRoute({
       method: "post",
@@ -129,6 +133,7 @@ export function apiRoutes(limits: Limits, secured: boolean, content: ContentOpti
       security,
       middleware: [readContent] as const,
       request: {
+        query: ModelParams,
         body: {
           required: true,
           description: "the crops as multipart face fields or JSON faces in base64 (one crop may also be " +

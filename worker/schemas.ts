@@ -5,6 +5,7 @@
 import { z } from "@hono/zod-openapi";
 import { DETECTOR_NAMES } from "../shared/detector.ts";
 import { labelIndex, LABELS } from "../shared/labels.ts";
+import { MODEL_CHOICES } from "../shared/bundled_models.ts";
 
 /** A whole number in [min, max]: a string (query, multipart) or a JSON number; "" means the default. */
 function integer(min: number, max: number, fallback: number, description: string) {
@@ -20,6 +21,19 @@ const detector = z.preprocess(
   z.enum(DETECTOR_NAMES, { error: `must be one of ${DETECTOR_NAMES.join(", ")}` }),
 ).default(DETECTOR_NAMES[0]).openapi({ description: "face detector" });
 
+const model = z.preprocess(
+  (value) => value === "" ? undefined : value,
+  z.enum(MODEL_CHOICES, { error: `must be one of ${MODEL_CHOICES.join(", ")}` }).optional(),
+).optional().openapi({
+  enum: [...MODEL_CHOICES],
+  description: "which model answers: small (mien-fer, the default: the one the browser extension runs, " +
+    "the more accurate on FER+ and LFW) or large (mien-fer-large: face-api.js's expression network taught on " +
+    "our data, 112x112)",
+});
+
+/** The `model` parameter alone: `/v1/model`'s and `/v1/classify`'s, from the query (or classify's body). */
+export const ModelParams = z.object({ model });
+
 /** The smallest face side, in image pixels, that /v1/analyze reports by default and /v1/explain looks for. */
 export const DEFAULT_MIN_FACE_SIZE = 24;
 
@@ -28,6 +42,7 @@ export const AnalyzeParams = z.object({
   maxFaces: integer(1, 50, 10, "most faces to report, the most confident first"),
   minFaceSize: integer(8, 4096, DEFAULT_MIN_FACE_SIZE, "smallest face side in pixels"),
   detector,
+  model,
 });
 
 const classError = `must be one of ${LABELS.join(", ")}`;
@@ -49,6 +64,7 @@ export const ExplainParams = z.object({
     z.boolean({ error: "must be true or false" }),
   ).default(false).openapi({ description: "the image is already a face crop (no detection)" }),
   detector,
+  model,
 });
 
 const binary = z.string().openapi({ format: "binary" });
@@ -63,8 +79,8 @@ export function bodySchemas(maxCrops: number) {
     AnalyzeForm: AnalyzeParams.extend({ image: binary }),
     ExplainJson: ExplainParams.extend({ image: base64 }),
     ExplainForm: ExplainParams.extend({ image: binary }),
-    ClassifyJson: z.object({ faces: z.array(base64).min(1).max(maxCrops) }),
-    ClassifyForm: z.object({ face: z.array(binary).min(1).max(maxCrops) }),
+    ClassifyJson: ModelParams.extend({ faces: z.array(base64).min(1).max(maxCrops) }),
+    ClassifyForm: ModelParams.extend({ face: z.array(binary).min(1).max(maxCrops) }),
   };
 }
 
@@ -91,10 +107,13 @@ export const Health = z.object({ status: z.literal("ok"), model: z.string() });
 /** `GET /v1/model`. */
 export const ModelCard = z.object({
   id: z.string(),
+  choice: z.enum(MODEL_CHOICES).openapi({ description: "the model= value that picks this model" }),
+  models: z.array(z.string()).openapi({ description: "the id of every model this server answers with" }),
   name: z.string(),
   version: z.string(),
   labels: z.array(label),
   inputSize: z.number().int(),
+  align: z.boolean().openapi({ description: "crops are turned so that the eyes are level before the model" }),
   parameters: z.number().int(),
   detectors: z.array(z.enum(DETECTOR_NAMES)),
   limits: z.object({
@@ -120,14 +139,14 @@ export const Analysis = z.object({
   width: z.number().int(),
   height: z.number().int(),
   timings: z.object({ detectMs: z.number(), classifyMs: z.number(), totalMs: z.number() }),
-  model: z.string(),
+  model: z.string().openapi({ description: "the id of the model that answered (name@version)" }),
   detector: z.string().openapi({ description: "the detector used" }),
 });
 
 /** `POST /v1/classify`: one result per crop, in order. */
 export const Classification = z.object({
   results: z.array(z.object({ label, scores })),
-  model: z.string(),
+  model: z.string().openapi({ description: "the id of the model that answered (name@version)" }),
 });
 
 /** `POST /v1/explain` as JSON. */
@@ -137,5 +156,5 @@ export const Explanation = z.object({
   scores,
   box: box.nullable().openapi({ description: "the face explained (null with crop=true)" }),
   image: z.string().openapi({ ...BASE64, description: "the PNG" }),
-  model: z.string(),
+  model: z.string().openapi({ description: "the id of the model that answered (name@version)" }),
 });

@@ -2,12 +2,12 @@
 import { createDenoAnalyzer } from "../../runtime/deno_analyzer.ts";
 import { BLAZEFACE_URL } from "../../shared/detect_blazeface.ts";
 import { HAAR_CASCADE_URL } from "../../shared/detect_haar.ts";
-import { BUNDLED_MODEL_URL, type ExpressionModel, loadModel } from "../../shared/model.ts";
+import { BUNDLED_MODEL_URL, BUNDLED_MODELS, type ExpressionModel, loadModel } from "../../shared/model.ts";
 import { faceInput } from "../../shared/preprocess.ts";
 import { initTf, tf } from "../../shared/tf.ts";
 import { bundledModelName, graphModelFiles, type Peer, timeForwardPasses, WASM_DIR } from "./peer.ts";
 
-/** Mien with its default detector (BlazeFace) or with OpenCV's Haar cascade; the bundled model unless `modelUrl`. */
+/** Mien with its default detector (BlazeFace) or with OpenCV's Haar cascade; the small bundled model unless `modelUrl`. */
 export async function createMienPeer(
   detector: "blazeface" | "haar" = "blazeface",
   modelUrl: URL = BUNDLED_MODEL_URL,
@@ -17,9 +17,10 @@ export async function createMienPeer(
   let model: ExpressionModel | undefined;
   let analyzer: Awaited<ReturnType<typeof createDenoAnalyzer>> | undefined;
   const init = () => initTf({ wasmPaths: WASM_DIR.pathname, noThreads: true });
+  const large = modelUrl.href === BUNDLED_MODELS.large.href;
   return {
-    id: detector === "haar" ? "mien-haar" : "mien",
-    library: `${await bundledModelName()} (this repo)`,
+    id: detector === "haar" ? "mien-haar" : large ? "mien-large" : "mien",
+    library: `${await bundledModelName(modelUrl)} (this repo)`,
     modelFiles,
     pipelineFiles: [...detectorFiles, ...modelFiles],
     async loadModel() {

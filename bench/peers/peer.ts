@@ -137,10 +137,10 @@ export async function timeForwardPasses(
   return ms;
 }
 
-/** "mien-fer <version>" of the model bundled in models/, read from its model.json. */
-export async function bundledModelName(): Promise<string> {
-  const json = JSON.parse(
-    await Deno.readTextFile(new URL("../../models/mien-fer/model.json", import.meta.url)),
-  );
+/** "<name> <version>" of a bundled model (the small one unless `url`), read from its model.json. */
+export async function bundledModelName(
+  url: URL = new URL("../../models/mien-fer/model.json", import.meta.url),
+): Promise<string> {
+  const json = JSON.parse(await Deno.readTextFile(url));
   return `${json.userDefinedMetadata.name} ${json.userDefinedMetadata.version}`;
 }

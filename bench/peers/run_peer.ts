@@ -14,7 +14,8 @@ Called by bench/model_bench.ts (deno task bench), one process per entrant and ru
 
 Usage: deno run -A bench/peers/run_peer.ts --peer ID --task TASK [options]
 
-  --peer ID          mien | mien-haar | face-api | human | human-video (Human with its frame caching)
+  --peer ID          mien | mien-large | mien-haar | face-api | human | human-video (Human with its frame
+                     caching)
   --task TASK        accuracy (FER+ test) | model (bytes, cold load, per-face ms) | pipeline (frames,
                      faces found, peak RSS) | probe (probabilities for one face crop, in Mien's label order)
                      | video (ms, boxes and labels per frame of each video in --manifest)
@@ -56,6 +57,10 @@ export interface VideoManifest {
 async function createPeer(id: string): Promise<Peer> {
   if (id === "mien" || id === "mien-haar") {
     return (await import("./mien.ts")).createMienPeer(id === "mien" ? "blazeface" : "haar");
+  }
+  if (id === "mien-large") {
+    const { BUNDLED_MODELS } = await import("../../shared/bundled_models.ts");
+    return (await import("./mien.ts")).createMienPeer("blazeface", BUNDLED_MODELS.large);
   }
   if (id === "face-api") return (await import("./faceapi.ts")).createFaceApiPeer();
   if (id === "human" || id === "human-video") {

@@ -54,25 +54,29 @@ export function summarise(accuracy: Raw[], models: Raw[], pipelines: Raw[]) {
     peer === undefined || mien === undefined ? undefined : +(peer / mien).toFixed(3);
   const points = (mien: number | undefined, peer: number | undefined) =>
     peer === undefined || mien === undefined ? undefined : +(100 * (mien - peer)).toFixed(4);
-  const ratios = Object.fromEntries(PEERS.map((p) => {
-    const [m, q, mp, qp] = [model.mien, model[p], pipeline.mien, pipeline[p]];
-    return [p, {
-      accuracyPoints: points(acc.mien?.accuracy, acc[p]?.accuracy),
-      meanRecallPoints: points(acc.mien?.meanRecall, acc[p]?.meanRecall),
-      macroF1Points: points(acc.mien?.macroF1, acc[p]?.macroF1),
-      fer2013AccuracyPoints: points(acc.mien?.fer2013Original?.accuracy, acc[p]?.fer2013Original?.accuracy),
-      fasterBatch1: ratio(q?.batch1MsPerFace.median, m?.batch1MsPerFace.median),
-      fasterBatch32: ratio(q?.batch32MsPerFace.median, m?.batch32MsPerFace.median),
-      smallerModel: ratio(q?.bytes, m?.bytes),
-      fasterColdLoad: ratio(q?.coldLoadMs.median, m?.coldLoadMs.median),
-      fasterFrame: Object.fromEntries(
-        Object.keys(mp?.frames ?? {}).map((f) => [f, ratio(qp?.frames[f].ms.median, mp.frames[f].ms.median)]),
-      ),
-      lessPeakRss: ratio(qp?.peakRssBytes.median, mp?.peakRssBytes.median),
-      smallerPipelineModels: ratio(qp?.bytes, mp?.bytes),
-    }];
-  }));
-  return { accuracy: acc, model, pipeline, ratios };
+  /** Mien entrant `own` against each peer. */
+  const against = (own: string) =>
+    Object.fromEntries(PEERS.map((p) => {
+      const [m, q, mp, qp] = [model[own], model[p], pipeline[own], pipeline[p]];
+      return [p, {
+        accuracyPoints: points(acc[own]?.accuracy, acc[p]?.accuracy),
+        meanRecallPoints: points(acc[own]?.meanRecall, acc[p]?.meanRecall),
+        macroF1Points: points(acc[own]?.macroF1, acc[p]?.macroF1),
+        fer2013AccuracyPoints: points(acc[own]?.fer2013Original?.accuracy, acc[p]?.fer2013Original?.accuracy),
+        fasterBatch1: ratio(q?.batch1MsPerFace.median, m?.batch1MsPerFace.median),
+        fasterBatch32: ratio(q?.batch32MsPerFace.median, m?.batch32MsPerFace.median),
+        smallerModel: ratio(q?.bytes, m?.bytes),
+        fasterColdLoad: ratio(q?.coldLoadMs.median, m?.coldLoadMs.median),
+        fasterFrame: Object.fromEntries(
+          Object.keys(mp?.frames ?? {}).map((
+            f,
+          ) => [f, ratio(qp?.frames[f].ms.median, mp.frames[f].ms.median)]),
+        ),
+        lessPeakRss: ratio(qp?.peakRssBytes.median, mp?.peakRssBytes.median),
+        smallerPipelineModels: ratio(qp?.bytes, mp?.bytes),
+      }];
+    }));
+  return { accuracy: acc, model, pipeline, ratios: against("mien"), largeRatios: against("mien-large") };
 }
 
 const pct = (v: number | undefined) => (v === undefined ? "–" : `${(100 * v).toFixed(2)}%`);
@@ -94,14 +98,28 @@ const mb = (s: Stat | undefined) =>
 
 /** The figures as the README's two Markdown tables (models, then frame pipelines). */
 export function formatTable(report: Raw): string {
-  const { accuracy: a, model: m, pipeline: p, ratios: r } = report;
+  const { accuracy: a, model: m, pipeline: p, ratios: r, largeRatios: lr = {} } = report;
   const row = (cells: string[]) => `| ${cells.join(" | ")} |`;
   const modelRows = [
-    row(["", "Mien", "face-api.js", "Human", "Mien vs face-api.js", "Mien vs Human"]),
-    row(Array(6).fill("---")),
+    row([
+      "",
+      "Mien",
+      "Mien large",
+      "face-api.js",
+      "Human",
+      "Mien vs face-api.js",
+      "Mien vs Human",
+      "Mien large vs face-api.js",
+      "Mien large vs Human",
+    ]),
+    row(Array(9).fill("---")),
   ];
-  const three = (f: (peer: string) => string) => ["mien", "face-api", "human"].map(f);
-  const vs = (f: (ratios: Raw) => string) => PEERS.map((peer) => f(r[peer]));
+  const three = (f: (peer: string) => string) => ["mien", "mien-large", "face-api", "human"].map(f);
+  const vs = (f: (ratios: Raw) => string) => [
+    ...PEERS.map((peer) => f(r[peer])),
+    ...PEERS.map((peer) => (lr[peer] ? f(lr[peer]) : "–")),
+  ];
+  const vsSmall = (f: (ratios: Raw) => string) => PEERS.map((peer) => f(r[peer]));
   modelRows.push(
     row(["FER+ test accuracy", ...three((q) => pct(a[q]?.accuracy)), ...vs((q) => pts(q.accuracyPoints))]),
     row([
@@ -154,7 +172,7 @@ export function formatTable(report: Raw): string {
       row([
         `${f}: detect + classify ms (p10–p90), faces found`,
         ...four((q) => (q ? `${ms(q.frames[f].ms, 1)}, ${q.frames[f].faces}/${q.frames[f].expected}` : "–")),
-        ...vs((q) => x(q.fasterFrame[f], "faster", "slower")),
+        ...vsSmall((q) => x(q.fasterFrame[f], "faster", "slower")),
       ])
     ),
     ...Object.keys(p.mien?.facesFound ?? {}).map((set) =>
@@ -170,12 +188,12 @@ export function formatTable(report: Raw): string {
     row([
       "peak RSS of the process (min–max)",
       ...four((q) => mb(q?.peakRssBytes)),
-      ...vs((q) => x(q.lessPeakRss, "less", "more")),
+      ...vsSmall((q) => x(q.lessPeakRss, "less", "more")),
     ]),
     row([
       "detector + expression model bytes",
       ...four((q) => kb(q?.bytes)),
-      ...vs((q) => x(q.smallerPipelineModels, "smaller", "larger")),
+      ...vsSmall((q) => x(q.smallerPipelineModels, "smaller", "larger")),
     ]),
     row(["cold load + first frame, ms (min–max)", ...four((q) => ms(q?.coldLoadMs, 0)), "", ""]),
   ];
