@@ -1,18 +1,17 @@
-/** `deno task eval`: the shipped model's figures on a labelled folder or on FER+. */
+/** `deno task eval`: a bundled (or given) model's figures on a labelled folder, FER+ or lfw_expressions. */
 import { parseArgs } from "node:util";
-import { join, relative, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { join, relative } from "node:path";
 import { decodeImage } from "../shared/decode.ts";
 import type { DetectorName } from "../shared/detector.ts";
 import { LABELS } from "../shared/labels.ts";
 import { argmax, computeMetrics, formatMetrics, type Metrics } from "../shared/metrics.ts";
-import { BUNDLED_MODEL_URL, loadModel } from "../shared/model.ts";
+import { loadModel } from "../shared/model.ts";
 import { faceInput } from "../shared/preprocess.ts";
 import { type LabelledImage, listLabelledFolder, listLfw, readFer2013Labels } from "./dataset.ts";
 import { DEGRADATIONS, frameOf, greyOf } from "./degradations.ts";
 import { createDenoAnalyzer } from "../runtime/deno_analyzer.ts";
 import { initDenoTf } from "../runtime/deno_tf.ts";
-import { detectorName, runCli, UsageError } from "./run_cli.ts";
+import { detectorName, modelUrl, runCli, UsageError } from "./run_cli.ts";
 import { createProgress } from "./progress.ts";
 
 const HELP = `Evaluate the expression model on labelled face images.
@@ -37,7 +36,10 @@ Options:
   --faces <mode>         crop (default: each image is a face crop) or detect (find faces,
                          classify the largest; no face = a miss)
   --detector <name>      for --faces detect: blazeface (default), blazeface-short or haar
-  --model <path|url>     model.json to evaluate (default: the bundled models/mien-fer)
+  --margin <fraction>    for --faces detect: crop margin per side as a fraction of the box
+                         (default: the detector's measured one, 0.05 for BlazeFace)
+  --model <name|path>    small (default: mien-fer), large (mien-fer-large, 112x112), or a
+                         model.json path or URL
   --batch <n>            faces per inference batch (default 64)
   --flip                 average each face with its mirror image (2x work, test-time augmentation)
   --json <file>          write the figures as JSON
@@ -56,6 +58,7 @@ interface Options {
   batch: number;
   faces: "crop" | "detect";
   detector: DetectorName;
+  margin?: number;
   flip: boolean;
   json?: string;
   predictions?: string;
@@ -71,12 +74,13 @@ function parseOptions(args: string[]): Options | null {
       robustness: { type: "boolean", default: false },
       split: { type: "string" },
       faces: { type: "string", default: "crop" },
-      model: { type: "string" },
+      model: { type: "string", default: "small" },
       batch: { type: "string", default: "64" },
       json: { type: "string" },
       predictions: { type: "string" },
       flip: { type: "boolean", default: false },
       detector: { type: "string", default: "blazeface" },
+      margin: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -109,9 +113,7 @@ function parseOptions(args: string[]): Options | null {
   } else {
     throw new UsageError(positionals.length ? "give one folder" : "no images given; see --help");
   }
-  const model = values.model
-    ? (/^[a-z]+:/.test(values.model) ? values.model : pathToFileURL(resolve(values.model)))
-    : BUNDLED_MODEL_URL;
+  const model = modelUrl(values.model!);
   const shared = new URL("../../shared/datasets/", import.meta.url).pathname;
   const both = values.robustness && !values.ferplus && !values.lfw;
   return {
@@ -124,10 +126,20 @@ function parseOptions(args: string[]): Options | null {
     batch,
     faces: values.faces as "crop" | "detect",
     detector: detectorName(values.detector!),
+    margin: values.margin === undefined ? undefined : cropMargin(values.margin),
     flip: values.flip!,
     json: values.json,
     predictions: values.predictions,
   };
+}
+
+/** A --margin value: a fraction in [-0.3, 1] (a usage error otherwise). */
+function cropMargin(value: string): number {
+  const margin = Number(value);
+  if (value.trim() === "" || !Number.isFinite(margin) || margin < -0.3 || margin > 1) {
+    throw new UsageError(`--margin must be a number from -0.3 to 1, not "${value}"`);
+  }
+  return margin;
 }
 
 /** One evaluated image: its probabilities, or null when --faces detect found no face. */
@@ -139,7 +151,12 @@ interface Result {
 /** Probabilities for each image; unreadable images are reported on stderr and left out. */
 async function classifyAll(images: LabelledImage[], options: Options) {
   const analyzer = options.faces === "detect"
-    ? await createDenoAnalyzer({ modelUrl: options.model, flip: options.flip, detector: options.detector })
+    ? await createDenoAnalyzer({
+      modelUrl: options.model,
+      flip: options.flip,
+      detector: options.detector,
+      cropMargin: options.margin,
+    })
     : undefined;
   const model = analyzer?.model ?? await loadModel(options.model);
   const size = model.info.inputSize;

@@ -22,11 +22,11 @@ export const BLAZEFACE_DIR = new URL("../models/blazeface/", import.meta.url);
 /** URL of the shipped full-range BlazeFace model. */
 export const BLAZEFACE_URL = new URL(BLAZEFACE_FILES.blazeface, BLAZEFACE_DIR);
 
-/** Crop margin for BlazeFace boxes, chosen with `deno task bench:crop` (see the model card). */
-export const BLAZEFACE_CROP_MARGIN = -0.05;
+/** Crop margin for BlazeFace boxes, chosen on real photos (lfw_expressions valid, see the model card). */
+export const BLAZEFACE_CROP_MARGIN = 0.05;
 
-/** Crop margin for short-range BlazeFace boxes, measured separately with `deno task bench:crop`. */
-export const BLAZEFACE_SHORT_CROP_MARGIN = -0.05;
+/** Crop margin for short-range BlazeFace boxes: the full-range one (bench:crop finds them within a point). */
+export const BLAZEFACE_SHORT_CROP_MARGIN = 0.05;
 
 /** Anchor centres (in input pixels) for BlazeFace: (size/16)^2 cells x 2 anchors, then (size/32)^2 x 6. */
 export function blazeAnchors(size = BLAZEFACE_SIZE): [number, number][] {

@@ -51,6 +51,12 @@ Deno.test("eval reports a missing folder, an unknown class and bad options clear
   r = await runCli("cli/eval.ts", ["--bogus", dir]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /bogus/);
+  r = await runCli("cli/eval.ts", ["--faces", "detect", "--margin", "wide", dir]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--margin must be a number from -0.3 to 1, not "wide"/);
+  r = await runCli("cli/eval.ts", ["--model", "huge", dir]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--model must be small or large, or a model.json path/);
   await Deno.remove(dir, { recursive: true });
 });
 
