@@ -63,7 +63,7 @@ export async function analyzeVideoFile(job: VideoJob) {
   const writer = job.annotate ? videoWriter(job.annotate, size, info.fps) : undefined;
   const rows: TimelineRow[] = []; // kept only for --chart
   const followed = createFollowedTimes();
-  // Rows give boxes in the video's own pixels, whatever size it was analysed at.
+  // Rows give boxes in the video's own pixels (clipped to it), whatever size it was analysed at.
   const scale = info.width / size.width;
   let stopped = false;
   const onInterrupt = () => {
@@ -85,7 +85,7 @@ export async function analyzeVideoFile(job: VideoJob) {
       if (frames % job.every === 0) {
         last = await video.analyzeVideoFrame(frame, timeS * 1000);
         analysed++;
-        const batch = timelineRows(last, timeS, Math.round(timeS * info.fps), scale);
+        const batch = timelineRows(last, timeS, Math.round(timeS * info.fps), info, scale);
         if (job.chart) rows.push(...batch);
         followed.add(timeS, last.faces.map((f) => f.number));
         const text = batch.map((r) => (job.format === "csv" ? csvRow(r) : JSON.stringify(r))).join("\n");

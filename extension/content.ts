@@ -193,6 +193,7 @@ function createOverlay() {
         mediaTime: t.lastTime,
         frameTime: Number.isFinite(t.sentPresented) ? t.sentPresented : t.lastTime,
         scale: w / bitmap.width,
+        size: { width: w, height: h },
         frameS: Number.isFinite(t.frameS) ? t.frameS : null,
       }, [bitmap]);
     } catch (error) {

@@ -9,6 +9,7 @@
  * on).
  */
 import { LABELS } from "../shared/labels.ts";
+import { videoBox } from "../shared/timeline.ts";
 import { browser, bundledAssets } from "./browser.ts";
 import { createFaceNumbers } from "./face_numbers.ts";
 import type { FromFrame, FromWorker, OverlayFace, TabStatus, ToFrame, ToWorker } from "./messages.ts";
@@ -143,7 +144,12 @@ async function analyse(
   video: number,
   bitmap: ImageBitmap,
   mediaTime: number,
-  { frameTime = mediaTime, scale = 1, frameS = null as number | null } = {},
+  {
+    frameTime = mediaTime,
+    scale = 1,
+    size = { width: bitmap.width, height: bitmap.height },
+    frameS = null as number | null,
+  } = {},
 ) {
   const { width, height } = bitmap;
   // In a gallery each tile is analysed a few times a second: a whole-frame search every 500 ms per tile
@@ -178,19 +184,11 @@ async function analyse(
     label: f.label,
     confidence: f.scores[LABELS.indexOf(f.label)],
   }));
-  // The session holds boxes in the video's own pixels and the frame's number (time x frame rate, if known).
+  // The session holds boxes in the video's own pixels (clipped to it, as every export's) and the frame's
+  // number (time x frame rate, if known).
   session.add(
     { video, timeS: frameTime, frame: frameS ? Math.round(frameTime / frameS) : null },
-    answer.faces.map((f, i) => ({
-      face: numbers[i],
-      box: {
-        x: f.box.x * scale,
-        y: f.box.y * scale,
-        width: f.box.width * scale,
-        height: f.box.height * scale,
-      },
-      scores: f.scores,
-    })),
+    answer.faces.map((f, i) => ({ face: numbers[i], box: videoBox(f.box, scale, size), scores: f.scores })),
     Date.now(),
   );
   keepSession(now);

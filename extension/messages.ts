@@ -73,6 +73,8 @@ export type ToFrame =
     /** The video's pixels per bitmap pixel, and one frame's duration (s) where the browser tells. */
     scale: number;
     frameS: number | null;
+    /** The video's own size (its pixels): session boxes are clipped to it. */
+    size: { width: number; height: number };
   }
   | ({ type: "ask"; id: number } & Question)
   /** The page's videos, in page order (as first found). */

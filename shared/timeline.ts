@@ -2,6 +2,7 @@
 import { LABEL_COLORS } from "./palette.ts";
 import { type Canvas, drawText, fillRect, type Rgb } from "./draw.ts";
 import { LABELS } from "./labels.ts";
+import type { Box } from "./preprocess.ts";
 import type { VideoFrameResult } from "./video_analyzer.ts";
 
 /**
@@ -16,8 +17,8 @@ export interface TimelineRow {
   frame: number | null;
   /** The face's number in the video (in the popup: in the tab), as every view shows it. */
   face: number;
-  /** The face's box in the video's own pixels. */
-  box: { x: number; y: number; width: number; height: number };
+  /** The face's box in the video's own pixels, clipped to the video (videoBox). */
+  box: Box;
   label: string;
   /** The smoothed scores, LABELS order. */
   scores: number[];
@@ -39,21 +40,36 @@ export function csvRow(r: TimelineRow): string {
   ].join(",");
 }
 
+/** A box found in a frame analysed at 1/`scale` of the video's size, in the video's pixels and clipped to it. */
+export function videoBox(box: Box, scale: number, video: { width: number; height: number }): Box {
+  // A face at the edge gets a detector box past it: rows keep the part inside the video.
+  const x = Math.min(video.width, Math.max(0, box.x * scale));
+  const y = Math.min(video.height, Math.max(0, box.y * scale));
+  return {
+    x,
+    y,
+    width: Math.max(0, Math.min(video.width, (box.x + box.width) * scale) - x),
+    height: Math.max(0, Math.min(video.height, (box.y + box.height) * scale) - y),
+  };
+}
+
 /**
  * The rows of one analysed frame, at `timeS` seconds from the video's start, frame index `frame`; boxes
- * multiplied by `scale` (the video's own size over the size it was analysed at).
+ * multiplied by `scale` (the video's own size over the size it was analysed at) and clipped to the
+ * video's own `video` size (videoBox).
  */
 export function timelineRows(
   result: VideoFrameResult,
   timeS: number,
   frame: number | null,
+  video: { width: number; height: number },
   scale = 1,
 ): TimelineRow[] {
   return result.faces.map((f) => ({
     timeS,
     frame,
     face: f.number,
-    box: { x: f.box.x * scale, y: f.box.y * scale, width: f.box.width * scale, height: f.box.height * scale },
+    box: videoBox(f.box, scale, video),
     label: f.expression.label,
     scores: LABELS.map((l) => f.expression.scores[l]),
   }));

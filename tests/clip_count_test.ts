@@ -3,8 +3,8 @@
  * One count of faces for one video in every view: ../shared/media's clip through the command line
  * (`deno task analyze`), dropped on the `GET /` page (analysed in the page as it plays) and played in a
  * tab with the extension on (the popup's session): the three report the same number of faces, and the
- * page's and the popup's CSV have the command line's columns. Screenshots of the page and the popup after
- * the clip go to dist/screenshots/.
+ * page's and the popup's CSV have the command line's columns and boxes clipped to the video. Screenshots of
+ * the page and the popup after the clip go to dist/screenshots/.
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -27,6 +27,14 @@ import { runCli } from "./helpers.ts";
 const READY = existsSync(CHROMIUM) && existsSync(CLIP) && hasFfmpeg();
 if (!READY) {
   console.warn(`the clip, chromium or ffmpeg missing: the clip's face count across views is skipped`);
+}
+
+/** CSV lines whose box runs past the 640x360 clip (every writer clips boxes to the video). */
+function outside(lines: string[]): string[] {
+  return lines.slice(1).filter((line) => {
+    const [x, y, width, height] = line.split(",").slice(3, 7).map(Number);
+    return x < 0 || y < 0 || x + width > 640 || y + height > 360;
+  });
 }
 
 /** The count of faces followed for a second or more in a status line ("6 faces (and 1 seen for under a second)"). */
@@ -78,6 +86,7 @@ Deno.test({
       await page.click("#csv");
       const pageCsv = (await Deno.readTextFile((await (await download).path())!)).trim().split("\n");
       assert.equal(pageCsv[0], CSV_HEADER);
+      assert.deepEqual(outside(pageCsv), [], "the page's boxes inside the video");
       assert.equal(count(status, "video analysed in this page: "), expected, status);
 
       // The extension: the clip played once in a tab that is on; the popup's session counts its faces.
@@ -104,6 +113,7 @@ Deno.test({
       await popup.click("#csv");
       const popupCsv = (await Deno.readTextFile((await (await popupDownload).path())!)).trim().split("\n");
       assert.equal(popupCsv[0], CSV_HEADER);
+      assert.deepEqual(outside(popupCsv), [], "the popup's boxes inside the video");
       const times = popupCsv.slice(1).map((line) => Number(line.split(",")[0]));
       assert.equal(count(summary, "across "), expected, summary);
       assert.ok(times.every((s) => s >= 0 && s <= 10), "times in seconds from the clip's start");

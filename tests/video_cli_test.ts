@@ -217,6 +217,12 @@ Deno.test({
       // clip's 29.97 frames/s from 0 at time 0; the faces of the first frame shown from it.
       assert.ok(rows.every((row) => row.frame === Math.round(row.timeS * 29.97)), "frame = time x rate");
       assert.equal(Math.min(...rows.map((row) => row.timeS)), 0.852019);
+      // Boxes are clipped to the 640x360 clip (the face at its right edge at 3.3 s has a detector box past it).
+      const outside = rows.filter(({ box }) =>
+        box.x < 0 || box.y < 0 || box.x + box.width > 640 || box.y + box.height > 360
+      );
+      assert.deepEqual(outside, [], "boxes inside the video");
+      assert.ok(rows.some(({ box }) => box.x + box.width === 640), "a box clipped at the right edge");
       // The performer's shot (3.7-7.8 s): one face, moving and gesturing, one number on every frame.
       const shot = rows.filter((row) => row.timeS >= 3.8 && row.timeS <= 7.7);
       const numbers = new Set(shot.map((row) => row.face));

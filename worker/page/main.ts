@@ -289,7 +289,7 @@ async function analyzeVideo(file: File) {
       pending = local.analyzeVideoFrame(frame, timeS * 1000).then((result) => {
         if (playing !== video) return;
         analysed++;
-        rows.push(...timelineRows(result, timeS, frameIndex(timeS)));
+        rows.push(...timelineRows(result, timeS, frameIndex(timeS), view));
         followed.add(timeS, result.faces.map((f) => f.number));
         shown = trackedFaces(result.faces);
         paintFrame(video, shown);
