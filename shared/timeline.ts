@@ -42,14 +42,16 @@ export function csvRow(r: TimelineRow): string {
 
 /** A box found in a frame analysed at 1/`scale` of the video's size, in the video's pixels and clipped to it. */
 export function videoBox(box: Box, scale: number, video: { width: number; height: number }): Box {
-  // A face at the edge gets a detector box past it: rows keep the part inside the video.
-  const x = Math.min(video.width, Math.max(0, box.x * scale));
-  const y = Math.min(video.height, Math.max(0, box.y * scale));
+  // A face at the edge gets a detector box past it: rows keep the part inside the video. Edges are
+  // rounded to the 0.1 px the CSV prints, so that a printed box never ends past the video either.
+  const edge = (v: number, max: number) => Math.round(Math.min(max, Math.max(0, v)) * 10) / 10;
+  const x = edge(box.x * scale, video.width);
+  const y = edge(box.y * scale, video.height);
   return {
     x,
     y,
-    width: Math.max(0, Math.min(video.width, (box.x + box.width) * scale) - x),
-    height: Math.max(0, Math.min(video.height, (box.y + box.height) * scale) - y),
+    width: Math.max(0, edge((box.x + box.width) * scale, video.width) - x),
+    height: Math.max(0, edge((box.y + box.height) * scale, video.height) - y),
   };
 }
 

@@ -594,8 +594,8 @@ Deno.test({
               assert.deepEqual([...new Set(form.keys())], ["face"]);
               for (const crop of form.getAll("face") as File[]) {
                 assert.deepEqual(imageSize(new Uint8Array(await crop.arrayBuffer())), {
-                  width: 96,
-                  height: 96,
+                  width: 112,
+                  height: 112,
                 });
               }
             }
