@@ -7,7 +7,7 @@ import { initDenoTf } from "../runtime/deno_tf.ts";
 import { faceCrop } from "../shared/analyzer.ts";
 import { decodeImage } from "../shared/decode.ts";
 import { LABELS } from "../shared/labels.ts";
-import { loadModel } from "../shared/model.ts";
+import { BUNDLED_MODELS, loadModel } from "../shared/model.ts";
 import { createApp } from "../worker/app.ts";
 import { readPageFile } from "../worker/assets.ts";
 import { buildPage } from "../worker/build_page.ts";
@@ -36,13 +36,14 @@ Deno.test({
     await buildPage();
     await initDenoTf();
     const detector = loadDetector("blazeface");
-    const app = createApp({ models: { small: await loadModel() }, detector: () => detector, figures: {} }, {
-      pageFile: readPageFile,
-    });
+    const models = { small: await loadModel(), large: await loadModel(BUNDLED_MODELS.large) };
+    const app = createApp({ models, detector: () => detector, figures: {} }, { pageFile: readPageFile });
     const requests: string[] = [];
+    const queries: string[] = [];
     const listen = (port: number) =>
       Deno.serve({ hostname: "127.0.0.1", port, onListen: () => {} }, (req) => {
         requests.push(`${req.method} ${new URL(req.url).pathname}`);
+        if (new URL(req.url).pathname.startsWith("/v1/")) queries.push(new URL(req.url).search);
         return app.fetch(req);
       });
     let server = listen(0);
@@ -136,6 +137,35 @@ Deno.test({
         await page.locator("#faces li").nth(1).locator("button").click();
         assert.ok(await page.locator("#explainView").isHidden());
       });
+
+      await t.step(
+        "the model chosen under Server settings answers the photo and its feature maps",
+        async () => {
+          assert.ok(
+            queries.length && queries.every((q) => /[?&]model=small(&|$)/.test(q)),
+            queries.join(" "),
+          );
+          await page.locator("details:has(#model)").evaluate((d) =>
+            (d as unknown as { open: boolean }).open = true
+          );
+          await page.selectOption("#model", "large");
+        await page.locator("details:has(#model)").screenshot({ path: `${SHOTS}/page_settings.png` });
+          const answered = page.waitForResponse((r) => new URL(r.url()).pathname === "/v1/analyze");
+          await page.locator("#samples button").first().click();
+          const answer = await (await answered).json();
+          assert.equal(answer.model, `mien-fer-large@${models.large.info.version}`);
+          await page.waitForFunction(`document.getElementById("status").textContent === "3 faces found."`);
+          const before = queries.length;
+          await page.locator("#faces li").first().locator("button").click();
+          await page.waitForFunction(`document.getElementById("explain").naturalWidth > 0`, null, {
+            timeout: 30_000,
+          });
+          assert.match(queries.slice(before).join(" "), /[?&]model=large(&|$)/);
+          await page.screenshot({ path: `${SHOTS}/page_model_large.png` });
+          await page.locator("#faces li").first().locator("button").click();
+          await page.selectOption("#model", "small");
+        },
+      );
 
       await t.step(
         "a small portrait photo: its cards beside it with no gap; on a phone, below it in view",

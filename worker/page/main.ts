@@ -451,6 +451,11 @@ function apiHeaders(type: string, accept = "application/json"): Record<string, s
   return headers;
 }
 
+/** The model= query parameter of the model chosen under Server settings. */
+function modelQuery(): string {
+  return `model=${encodeURIComponent($<HTMLSelectElement>("model").value)}`;
+}
+
 /** Send a photo to the API (scaled down first when large) and show its faces, each with its feature maps. */
 async function analyzeUpload(file: File) {
   stopWebcam();
@@ -462,7 +467,7 @@ async function analyzeUpload(file: File) {
   const { body, scaled } = bitmap ? await uploadable(file, bitmap) : { body: file, scaled: false };
   let response: Response;
   try {
-    response = await fetch("/v1/analyze?maxFaces=50", {
+    response = await fetch(`/v1/analyze?maxFaces=50&${modelQuery()}`, {
       method: "POST",
       body,
       headers: apiHeaders(body.type),
@@ -552,7 +557,7 @@ async function toggleExplanation(
 async function apiExplanation(photo: Blob, face: number): Promise<Blob | null> {
   let response: Response;
   try {
-    response = await fetch(`/v1/explain?face=${face}`, {
+    response = await fetch(`/v1/explain?face=${face}&${modelQuery()}`, {
       method: "POST",
       body: photo,
       headers: apiHeaders(photo.type, "image/png"),
