@@ -149,7 +149,7 @@ Deno.test({
             (d as unknown as { open: boolean }).open = true
           );
           await page.selectOption("#model", "large");
-        await page.locator("details:has(#model)").screenshot({ path: `${SHOTS}/page_settings.png` });
+          await page.locator("details:has(#model)").screenshot({ path: `${SHOTS}/page_settings.png` });
           const answered = page.waitForResponse((r) => new URL(r.url()).pathname === "/v1/analyze");
           await page.locator("#samples button").first().click();
           const answer = await (await answered).json();
