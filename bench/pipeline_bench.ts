@@ -4,6 +4,7 @@ import { createDenoAnalyzer, DETECTORS, loadDetector } from "../runtime/deno_ana
 import { decodeImage } from "../shared/decode.ts";
 import { explainFace } from "../shared/explain.ts";
 import { faceCrop } from "../shared/analyzer.ts";
+import { cropMarginFor } from "../shared/align.ts";
 import { faceInput, type Frame, resampleGray, toGray } from "../shared/preprocess.ts";
 
 const HELP = `Benchmark the analysis pipeline (tfjs wasm, Deno).
@@ -167,7 +168,7 @@ async function main() {
       const face = faceInput(
         one,
         analyzer.model.info.inputSize,
-        faceCrop(faces[0].box, analyzer.detector.cropMargin),
+        faceCrop(faces[0].box, cropMarginFor(analyzer.detector, analyzer.model.info)),
       );
       await explainFace(analyzer.model, face);
       const times: number[] = [];

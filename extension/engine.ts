@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
 import { faceCrop } from "../shared/analyzer.ts";
+import { cropMarginFor } from "../shared/align.ts";
 import type { Detection } from "../shared/detector.ts";
 import { type Label, LABELS } from "../shared/labels.ts";
 import { argmax } from "../shared/metrics.ts";
@@ -76,7 +77,7 @@ export async function createEngine(
   );
   await warmUp(analyzer.model, analyzer.detector === follow ? [follow] : [analyzer.detector, follow]);
   const size = analyzer.model.info.inputSize;
-  const margin = analyzer.detector.cropMargin;
+  const margin = cropMarginFor(analyzer.detector, analyzer.model.info);
   let retryAt = 0;
   let lastProblem: string | undefined;
 

@@ -49,3 +49,8 @@ export function alignedCrop(
   const eyes = align ? eyesOf(detection) : undefined;
   return { box: faceCrop(detection.box, margin), angle: eyes ? rollOf(eyes) : 0 };
 }
+
+/** The crop margin per side for a model's faces from a detector: the detector's, plus the model's own extra. */
+export function cropMarginFor(detector: { cropMargin: number }, info: { extraMargin?: number }): number {
+  return detector.cropMargin + (info.extraMargin ?? 0);
+}

@@ -1,4 +1,4 @@
-import { alignedCrop, faceCrop } from "./align.ts";
+import { alignedCrop, cropMarginFor, faceCrop } from "./align.ts";
 import type { Detection, DetectOptions, FaceDetector } from "./detector.ts";
 import { type Label, LABELS, scoresRecord } from "./labels.ts";
 import { argmax } from "./metrics.ts";
@@ -70,7 +70,7 @@ export function createAnalyzer(options: AnalyzerOptions) {
         minFaceSize: overrides.minFaceSize ?? options.minFaceSize,
       });
       const detected = performance.now();
-      const margin = options.cropMargin ?? detector.cropMargin;
+      const margin = options.cropMargin ?? cropMarginFor(detector, model.info);
       const inputs = detections.map((d) => {
         const crop = alignedCrop(d, margin, Boolean(model.info.align));
         return faceInput(frame, size, crop.box, crop.angle);

@@ -16,6 +16,8 @@ export interface ModelInfo {
   parameters: number;
   /** Whether the model was trained on faces turned so that the eyes are level (crops must be too). */
   align?: boolean;
+  /** Crop margin per side the model wants beyond the detector's, as a fraction of the box (default 0). */
+  extraMargin?: number;
   [key: string]: unknown;
 }
 

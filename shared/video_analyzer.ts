@@ -12,6 +12,7 @@
  * come from the shared tracker, and each face's number (1, 2, 3 … per video) from face_numbers.ts.
  */
 import { faceCrop } from "./analyzer.ts";
+import { cropMarginFor } from "./align.ts";
 import type { Detection, FaceDetector } from "./detector.ts";
 import { type Label, LABELS, scoresRecord } from "./labels.ts";
 import { argmax } from "./metrics.ts";
@@ -274,7 +275,9 @@ export function createVideoAnalyzer(options: VideoAnalyzerOptions) {
     (model
       ? (frame: Frame, detections: Detection[]) =>
         model.classify(
-          detections.map((d) => faceInput(frame, model.info.inputSize, faceCrop(d.box, detector.cropMargin))),
+          detections.map((d) =>
+            faceInput(frame, model.info.inputSize, faceCrop(d.box, cropMarginFor(detector, model.info)))
+          ),
         )
       : null);
   if (!classify) throw new TypeError("createVideoAnalyzer needs a model or a classify function");

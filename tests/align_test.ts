@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { alignedCrop, eyesOf, faceCrop, rollOf } from "../shared/align.ts";
+import { alignedCrop, cropMarginFor, eyesOf, faceCrop, rollOf } from "../shared/align.ts";
 import type { Keypoint } from "../shared/detector.ts";
 import { faceInput } from "../shared/preprocess.ts";
 
@@ -83,4 +83,10 @@ Deno.test("faceInput: a tiny roll is the upright crop, and turning keeps values 
   assert.deepEqual(faceInput(frame, 48, box, 1e-6), faceInput(frame, 48, box));
   const turned = faceInput(frame, 48, { x: -30, y: -30, width: 160, height: 160 }, 1.2); // beyond the frame's edges
   assert.ok(turned.every((v) => v >= 0 && v <= 1));
+});
+
+Deno.test("cropMarginFor: the detector's margin plus the model's own extra, none when the model names none", () => {
+  assert.equal(cropMarginFor({ cropMargin: 0.05 }, {}), 0.05);
+  assert.ok(Math.abs(cropMarginFor({ cropMargin: 0.05 }, { extraMargin: 0.1 }) - 0.15) < 1e-12);
+  assert.equal(cropMarginFor({ cropMargin: 0 }, { extraMargin: -0.05 }), -0.05);
 });

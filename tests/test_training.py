@@ -270,10 +270,11 @@ class TrainExportTests(unittest.TestCase):
             out = Path(d) / "model"
             fixtures = Path(d) / "parity.json"
             args = [f"{d}/run/best.pt", "--out", str(out), "--fixtures", str(fixtures), "--balance", "none"]
-            self.assertEqual(export_tfjs.main(args + ["--dtype", "float32"]), 0)
+            self.assertEqual(export_tfjs.main(args + ["--dtype", "float32", "--extra-margin", "0.1"]), 0)
             model_json = json.loads((out / "model.json").read_text())
             self.assertEqual(model_json["format"], "graph-model")
             self.assertEqual(model_json["userDefinedMetadata"]["labels"], CLASSES)
+            self.assertEqual(model_json["userDefinedMetadata"]["extraMargin"], 0.1)
             probs = np.array(json.loads(fixtures.read_text())["probs"])
             np.testing.assert_allclose(probs.sum(1), 1, atol=1e-5)
 

@@ -328,6 +328,13 @@ def main(argv=None):
         help="the training data and its terms, as the model's metadata states them",
     )
     p.add_argument("--fixtures", default=str(PROJECT / "tests/fixtures/parity.json"), help="parity fixture file")
+    p.add_argument(
+        "--extra-margin",
+        type=float,
+        default=0.0,
+        help="crop margin per side this model wants beyond the detector's (a fraction of the box; measured "
+        "with deno task eval --faces detect --margin)",
+    )
     args = p.parse_args(argv)
 
     ckpt = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
@@ -363,6 +370,7 @@ def main(argv=None):
         "labels": CLASSES,
         "inputSize": size,
         "align": bool(config.get("align")),
+        "extraMargin": args.extra_margin,
         "inputChannels": 1,
         "input": "input",
         "output": "probs",

@@ -1,7 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
-import { alignedCrop } from "../shared/align.ts";
+import { alignedCrop, cropMarginFor } from "../shared/align.ts";
 import { DETECTOR_NAMES, type DetectorName, type FaceDetector } from "../shared/detector.ts";
 import { explainFace } from "../shared/explain.ts";
 import { count, LABELS, scoresRecord } from "../shared/labels.ts";
@@ -345,7 +345,7 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
       );
     }
     const face = numberFaces(faces)[faceNumber - 1];
-    const crop = alignedCrop(face, detector.cropMargin, Boolean(model.info.align));
+    const crop = alignedCrop(face, cropMarginFor(detector, model.info), Boolean(model.info.align));
     const [input] = await picture.crops([crop], model.info.inputSize);
     return { input, box: face.box as Box };
   };

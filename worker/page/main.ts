@@ -27,6 +27,7 @@ import {
 } from "../../shared/result_view.ts";
 import { SAMPLE_PHOTOS } from "./samples.ts";
 import { faceCrop } from "../../shared/analyzer.ts";
+import { cropMarginFor } from "../../shared/align.ts";
 import { explainFace, renderExplanation } from "../../shared/explain.ts";
 import { faceInput } from "../../shared/preprocess.ts";
 
@@ -588,7 +589,11 @@ function offerLocalMaps(video: HTMLVideoElement, local: VideoVerb, faces: ViewFa
     if (!face || card.querySelector("button")) continue;
     card.append(mapsButton(face.number, async () => {
       const size = local.model.info.inputSize;
-      const input = faceInput(frame, size, faceCrop(face.box, local.detector.cropMargin));
+      const input = faceInput(
+        frame,
+        size,
+        faceCrop(face.box, cropMarginFor(local.detector, local.model.info)),
+      );
       const picture = renderExplanation(await explainFace(local.model, input));
       const canvas = new OffscreenCanvas(picture.width, picture.height);
       canvas.getContext("2d")!.putImageData(
