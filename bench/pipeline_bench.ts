@@ -3,9 +3,8 @@ import { parseArgs } from "node:util";
 import { createDenoAnalyzer, DETECTORS, loadDetector } from "../runtime/deno_analyzer.ts";
 import { decodeImage } from "../shared/decode.ts";
 import { explainFace } from "../shared/explain.ts";
-import { faceCrop } from "../shared/analyzer.ts";
-import { cropMarginFor } from "../shared/align.ts";
-import { faceInput, type Frame, resampleGray, toGray } from "../shared/preprocess.ts";
+import { modelInput } from "../shared/align.ts";
+import { type Frame, resampleGray, toGray } from "../shared/preprocess.ts";
 
 const HELP = `Benchmark the analysis pipeline (tfjs wasm, Deno).
 
@@ -165,11 +164,7 @@ async function main() {
     }
     if (name === "blazeface") {
       const { faces } = await analyzer.analyze(one);
-      const face = faceInput(
-        one,
-        analyzer.model.info.inputSize,
-        faceCrop(faces[0].box, cropMarginFor(analyzer.detector, analyzer.model.info)),
-      );
+      const face = modelInput(one, faces[0], analyzer.detector, analyzer.model.info);
       await explainFace(analyzer.model, face);
       const times: number[] = [];
       for (let i = 0; i < 10; i++) {

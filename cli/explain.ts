@@ -1,6 +1,6 @@
 /** `deno task explain`: feature-map grids and a Grad-CAM overlay for one face, as one PNG. */
 import { parseArgs } from "node:util";
-import { alignedCrop, cropMarginFor } from "../shared/align.ts";
+import { modelInput } from "../shared/align.ts";
 import { decodeImage } from "../shared/decode.ts";
 import { explainFace, renderExplanation } from "../shared/explain.ts";
 import { count, labelIndex, LABELS } from "../shared/labels.ts";
@@ -81,10 +81,7 @@ async function main(args: string[]): Promise<number> {
       analyzer.dispose();
       throw new UsageError(missingFace(positionals[0], faces.length, faceNumber));
     }
-    const align = Boolean(analyzer.model.info.align);
-    const margin = cropMarginFor(analyzer.detector, analyzer.model.info);
-    const crop = alignedCrop(numberFaces(faces)[faceNumber - 1], margin, align);
-    face = faceInput(frame, size, crop.box, crop.angle);
+    face = modelInput(frame, numberFaces(faces)[faceNumber - 1], analyzer.detector, analyzer.model.info);
   }
   const start = performance.now();
   const explanation = await explainFace(analyzer.model, face, { classIndex });

@@ -3,10 +3,8 @@
  * Result page for "Analyse facial expression": fetches the image through the extension (no tainted
  * canvas), shows boxes and per-class bars, and each face's feature maps and Grad-CAM on request.
  */
-import { faceCrop } from "../shared/analyzer.ts";
-import { cropMarginFor } from "../shared/align.ts";
+import { modelInput } from "../shared/align.ts";
 import { explainFace, renderExplanation } from "../shared/explain.ts";
-import { faceInput } from "../shared/preprocess.ts";
 import { browser, bundledAssets } from "./browser.ts";
 import { createEngine } from "./engine.ts";
 import { loadSettings } from "./settings.ts";
@@ -81,11 +79,7 @@ async function showExplanation(
     b.textContent = "Show feature maps"
   );
   const { model, detector } = engine.analyzer;
-  const input = faceInput(
-    image,
-    model.info.inputSize,
-    faceCrop(face.box, cropMarginFor(detector, model.info)),
-  );
+  const input = modelInput(image, face, detector, model.info);
   const picture = renderExplanation(await explainFace(model, input));
   const shown = $<HTMLCanvasElement>("explain");
   shown.width = picture.width;

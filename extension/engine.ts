@@ -1,10 +1,10 @@
 /// <reference lib="dom" />
 import { faceCrop } from "../shared/analyzer.ts";
-import { cropMarginFor } from "../shared/align.ts";
+import { cropMarginFor, modelInput } from "../shared/align.ts";
 import type { Detection } from "../shared/detector.ts";
 import { type Label, LABELS } from "../shared/labels.ts";
 import { argmax } from "../shared/metrics.ts";
-import { faceInput, type Frame } from "../shared/preprocess.ts";
+import type { Frame } from "../shared/preprocess.ts";
 import * as tfconv from "@tensorflow/tfjs-converter";
 import { BLAZEFACE_FILES, createBlazeFaceDetector } from "../shared/detect_blazeface.ts";
 import { createVideoAnalyzer, type VideoAnalyzerOptions } from "../shared/video_analyzer.ts";
@@ -76,13 +76,12 @@ export async function createEngine(
     await tfconv.loadGraphModel(`${assets.blazeface}${BLAZEFACE_FILES["blazeface-short"]}`),
   );
   await warmUp(analyzer.model, analyzer.detector === follow ? [follow] : [analyzer.detector, follow]);
-  const size = analyzer.model.info.inputSize;
   const margin = cropMarginFor(analyzer.detector, analyzer.model.info);
   let retryAt = 0;
   let lastProblem: string | undefined;
 
   async function classifyHere(frame: Frame, detections: Detection[]): Promise<number[][]> {
-    const inputs = detections.map((d) => faceInput(frame, size, faceCrop(d.box, margin)));
+    const inputs = detections.map((d) => modelInput(frame, d, analyzer.detector, analyzer.model.info));
     return (await analyzer.model.classify(inputs)).map((p) => Array.from(p));
   }
 

@@ -1,5 +1,5 @@
 import type { Detection } from "./detector.ts";
-import type { Box } from "./preprocess.ts";
+import { type Box, faceInput, type Frame } from "./preprocess.ts";
 
 /** A point in frame pixels. */
 export interface Point {
@@ -50,7 +50,37 @@ export function alignedCrop(
   return { box: faceCrop(detection.box, margin), angle: eyes ? rollOf(eyes) : 0 };
 }
 
+/** What a model's metadata says about the crops it takes (shared/model.ts ModelInfo). */
+export interface CropPolicy {
+  inputSize: number;
+  align?: boolean;
+  extraMargin?: number;
+}
+
 /** The crop margin per side for a model's faces from a detector: the detector's, plus the model's own extra. */
-export function cropMarginFor(detector: { cropMargin: number }, info: { extraMargin?: number }): number {
+export function cropMarginFor(
+  detector: { cropMargin: number },
+  info: Pick<CropPolicy, "extraMargin">,
+): number {
   return detector.cropMargin + (info.extraMargin ?? 0);
+}
+
+/** The crop a model takes of a detector's face: the model's margin, turned to level eyes if it was trained so. */
+export function modelCrop(
+  detection: Pick<Detection, "box" | "keypoints">,
+  detector: { cropMargin: number },
+  info: CropPolicy,
+): FaceCrop {
+  return alignedCrop(detection, cropMarginFor(detector, info), Boolean(info.align));
+}
+
+/** A model's input for a detector's face in a frame (modelCrop, resampled to the model's size). */
+export function modelInput(
+  frame: Frame,
+  detection: Pick<Detection, "box" | "keypoints">,
+  detector: { cropMargin: number },
+  info: CropPolicy,
+): Float32Array {
+  const crop = modelCrop(detection, detector, info);
+  return faceInput(frame, info.inputSize, crop.box, crop.angle);
 }

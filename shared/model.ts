@@ -2,6 +2,7 @@ import * as tfconv from "@tensorflow/tfjs-converter";
 import { initTf, tf } from "./tf.ts";
 import { LABELS } from "./labels.ts";
 import { mirror } from "./preprocess.ts";
+import { BUNDLED_MODEL_URL } from "./bundled_models.ts";
 
 /** What model.json's userDefinedMetadata says about the expression model. */
 export interface ModelInfo {
@@ -33,8 +34,6 @@ export interface ExpressionModel {
   /** Free the model's weights. */
   dispose(): void;
 }
-
-import { BUNDLED_MODEL_URL } from "./bundled_models.ts";
 
 export { BUNDLED_MODEL_URL, BUNDLED_MODELS, MODEL_CHOICES, type ModelChoice } from "./bundled_models.ts";
 

@@ -11,13 +11,12 @@
  * is classified at a set rate (every 100 ms by default, on frames where it was found); smoothed scores
  * come from the shared tracker, and each face's number (1, 2, 3 … per video) from face_numbers.ts.
  */
-import { faceCrop } from "./analyzer.ts";
-import { cropMarginFor } from "./align.ts";
+import { modelInput } from "./align.ts";
 import type { Detection, FaceDetector } from "./detector.ts";
 import { type Label, LABELS, scoresRecord } from "./labels.ts";
 import { argmax } from "./metrics.ts";
 import type { ExpressionModel } from "./model.ts";
-import { type Box, faceInput, type Frame } from "./preprocess.ts";
+import type { Box, Frame } from "./preprocess.ts";
 import { createFaceNumbers, type FaceNumberOptions } from "./face_numbers.ts";
 import { createTracker, dampedMotion, iou, matchInOrder, type Motion, moveOn } from "./tracker.ts";
 
@@ -275,9 +274,7 @@ export function createVideoAnalyzer(options: VideoAnalyzerOptions) {
     (model
       ? (frame: Frame, detections: Detection[]) =>
         model.classify(
-          detections.map((d) =>
-            faceInput(frame, model.info.inputSize, faceCrop(d.box, cropMarginFor(detector, model.info)))
-          ),
+          detections.map((d) => modelInput(frame, d, detector, model.info)),
         )
       : null);
   if (!classify) throw new TypeError("createVideoAnalyzer needs a model or a classify function");

@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { alignedCrop, cropMarginFor, eyesOf, faceCrop, rollOf } from "../shared/align.ts";
+import {
+  alignedCrop,
+  cropMarginFor,
+  eyesOf,
+  faceCrop,
+  modelCrop,
+  modelInput,
+  rollOf,
+} from "../shared/align.ts";
 import type { Keypoint } from "../shared/detector.ts";
 import { faceInput } from "../shared/preprocess.ts";
 
@@ -89,4 +97,18 @@ Deno.test("cropMarginFor: the detector's margin plus the model's own extra, none
   assert.equal(cropMarginFor({ cropMargin: 0.05 }, {}), 0.05);
   assert.ok(Math.abs(cropMarginFor({ cropMargin: 0.05 }, { extraMargin: 0.1 }) - 0.15) < 1e-12);
   assert.equal(cropMarginFor({ cropMargin: 0 }, { extraMargin: -0.05 }), -0.05);
+});
+
+Deno.test("modelCrop and modelInput: the model's margin and alignment, at the model's input size", () => {
+  const detection = { box: { x: 20, y: 20, width: 40, height: 40 }, keypoints: eyes(30, 30, 50, 50) };
+  const detector = { cropMargin: 0.05 };
+  const upright = modelCrop(detection, detector, { inputSize: 48 });
+  assert.deepEqual(upright, { box: faceCrop(detection.box, 0.05), angle: 0 });
+  const wide = modelCrop(detection, detector, { inputSize: 112, extraMargin: 0.1, align: true });
+  assert.deepEqual(wide.box, faceCrop(detection.box, cropMarginFor(detector, { extraMargin: 0.1 })));
+  assert.ok(near(wide.angle, Math.PI / 4));
+  const frame = barFrame(80, 40, 40, Math.PI / 4);
+  const input = modelInput(frame, detection, detector, { inputSize: 112, extraMargin: 0.1, align: true });
+  assert.equal(input.length, 112 * 112);
+  assert.deepEqual(input, faceInput(frame, 112, wide.box, wide.angle));
 });

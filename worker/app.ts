@@ -1,7 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
-import { alignedCrop, cropMarginFor } from "../shared/align.ts";
+import { modelCrop } from "../shared/align.ts";
 import { DETECTOR_NAMES, type DetectorName, type FaceDetector } from "../shared/detector.ts";
 import { explainFace } from "../shared/explain.ts";
 import { count, LABELS, scoresRecord } from "../shared/labels.ts";
@@ -144,8 +144,8 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
   const served = MODEL_CHOICES.filter((k) => engine.models[k]);
   if (served.length === 0) throw new Error("createApp needs at least one model");
   const idOf = (model: ExpressionModel) => `${model.info.name}@${model.info.version}`;
-  /** The model's choice a request gets without asking: small where it is served. */
-  const defaultChoice: ModelChoice = engine.models.small ? "small" : served[0];
+  /** The model's choice a request gets without asking: the first served (MODEL_CHOICES lists small first). */
+  const defaultChoice: ModelChoice = served[0];
   /** The model a request asked for (the default when none), or 422 where this server does not serve it. */
   const modelFor = (choice: ModelChoice = defaultChoice): ExpressionModel => {
     const model = engine.models[choice];
@@ -345,7 +345,7 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
       );
     }
     const face = numberFaces(faces)[faceNumber - 1];
-    const crop = alignedCrop(face, cropMarginFor(detector, model.info), Boolean(model.info.align));
+    const crop = modelCrop(face, detector, model.info);
     const [input] = await picture.crops([crop], model.info.inputSize);
     return { input, box: face.box as Box };
   };

@@ -3,7 +3,7 @@
  * preview on the event loop, crops are cut where the picture is held, and the model runs on the
  * crops' small inputs.
  */
-import { alignedCrop, cropMarginFor } from "../shared/align.ts";
+import { modelCrop } from "../shared/align.ts";
 import { type AnalysisResult, faceResults } from "../shared/analyzer.ts";
 import type { Detection, DetectOptions, FaceDetector } from "../shared/detector.ts";
 import type { ExpressionModel } from "../shared/model.ts";
@@ -50,8 +50,7 @@ export async function analyzePicture(
   const faces = findFaces(detector, picture, options);
   const detected = performance.now();
   // The crops shared/analyzer.ts cuts: turned to level eyes for a model trained so.
-  const margin = cropMarginFor(detector, model.info);
-  const crops = faces.map((face) => alignedCrop(face, margin, Boolean(model.info.align)));
+  const crops = faces.map((face) => modelCrop(face, detector, model.info));
   const probs = await model.classify(await picture.crops(crops, model.info.inputSize));
   const done = performance.now();
   return {

@@ -1,6 +1,7 @@
 /** What the peer benchmark needs from each expression library: Mien, face-api.js, Human. */
 import { type Label, labelIndex, LABELS } from "../../shared/labels.ts";
 import type { Box, Frame } from "../../shared/preprocess.ts";
+import { BUNDLED_MODEL_URL } from "../../shared/bundled_models.ts";
 
 /** A face an entrant found in a frame: its box (the library's own convention) and top label. */
 export interface PeerFace {
@@ -138,9 +139,7 @@ export async function timeForwardPasses(
 }
 
 /** "<name> <version>" of a bundled model (the small one unless `url`), read from its model.json. */
-export async function bundledModelName(
-  url: URL = new URL("../../models/mien-fer/model.json", import.meta.url),
-): Promise<string> {
+export async function bundledModelName(url: URL = BUNDLED_MODEL_URL): Promise<string> {
   const json = JSON.parse(await Deno.readTextFile(url));
   return `${json.userDefinedMetadata.name} ${json.userDefinedMetadata.version}`;
 }

@@ -114,43 +114,47 @@ export function formatTable(report: Raw): string {
     ]),
     row(Array(9).fill("---")),
   ];
-  const three = (f: (peer: string) => string) => ["mien", "mien-large", "face-api", "human"].map(f);
+  const eachModel = (f: (peer: string) => string) => ["mien", "mien-large", "face-api", "human"].map(f);
   const vs = (f: (ratios: Raw) => string) => [
     ...PEERS.map((peer) => f(r[peer])),
     ...PEERS.map((peer) => (lr[peer] ? f(lr[peer]) : "–")),
   ];
   const vsSmall = (f: (ratios: Raw) => string) => PEERS.map((peer) => f(r[peer]));
   modelRows.push(
-    row(["FER+ test accuracy", ...three((q) => pct(a[q]?.accuracy)), ...vs((q) => pts(q.accuracyPoints))]),
+    row([
+      "FER+ test accuracy",
+      ...eachModel((q) => pct(a[q]?.accuracy)),
+      ...vs((q) => pts(q.accuracyPoints)),
+    ]),
     row([
       "FER+ test mean class recall",
-      ...three((q) => pct(a[q]?.meanRecall)),
+      ...eachModel((q) => pct(a[q]?.meanRecall)),
       ...vs((q) => pts(q.meanRecallPoints)),
     ]),
-    row(["FER+ test macro-F1", ...three((q) => pct(a[q]?.macroF1)), ...vs((q) => pts(q.macroF1Points))]),
+    row(["FER+ test macro-F1", ...eachModel((q) => pct(a[q]?.macroF1)), ...vs((q) => pts(q.macroF1Points))]),
     row([
       "same images, FER2013's original labels: accuracy",
-      ...three((q) => pct(a[q]?.fer2013Original?.accuracy)),
+      ...eachModel((q) => pct(a[q]?.fer2013Original?.accuracy)),
       ...vs((q) => pts(q.fer2013AccuracyPoints)),
     ]),
     row([
       "ms per face, batch 1 (p10–p90)",
-      ...three((q) => ms(m[q]?.batch1MsPerFace)),
+      ...eachModel((q) => ms(m[q]?.batch1MsPerFace)),
       ...vs((q) => x(q.fasterBatch1, "faster", "slower")),
     ]),
     row([
       "ms per face, batch 32 (p10–p90)",
-      ...three((q) => ms(m[q]?.batch32MsPerFace)),
+      ...eachModel((q) => ms(m[q]?.batch32MsPerFace)),
       ...vs((q) => x(q.fasterBatch32, "faster", "slower")),
     ]),
     row([
       "expression model bytes",
-      ...three((q) => kb(m[q]?.bytes)),
+      ...eachModel((q) => kb(m[q]?.bytes)),
       ...vs((q) => x(q.smallerModel, "smaller", "larger")),
     ]),
     row([
       "cold load + first inference, ms (min–max)",
-      ...three((q) => ms(m[q]?.coldLoadMs, 0)),
+      ...eachModel((q) => ms(m[q]?.coldLoadMs, 0)),
       ...vs((q) => x(q.fasterColdLoad, "faster", "slower")),
     ]),
   );

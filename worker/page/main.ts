@@ -26,10 +26,8 @@ import {
   type ViewFace,
 } from "../../shared/result_view.ts";
 import { SAMPLE_PHOTOS } from "./samples.ts";
-import { faceCrop } from "../../shared/analyzer.ts";
-import { cropMarginFor } from "../../shared/align.ts";
+import { modelInput } from "../../shared/align.ts";
 import { explainFace, renderExplanation } from "../../shared/explain.ts";
-import { faceInput } from "../../shared/preprocess.ts";
 
 /** The video verb of this page (model and detectors loaded from the server). */
 type VideoVerb = Awaited<ReturnType<typeof createWebVideoAnalyzer>>;
@@ -588,12 +586,7 @@ function offerLocalMaps(video: HTMLVideoElement, local: VideoVerb, faces: ViewFa
     const face = faces.find((f) => String(f.number) === card.dataset.face);
     if (!face || card.querySelector("button")) continue;
     card.append(mapsButton(face.number, async () => {
-      const size = local.model.info.inputSize;
-      const input = faceInput(
-        frame,
-        size,
-        faceCrop(face.box, cropMarginFor(local.detector, local.model.info)),
-      );
+      const input = modelInput(frame, face, local.detector, local.model.info);
       const picture = renderExplanation(await explainFace(local.model, input));
       const canvas = new OffscreenCanvas(picture.width, picture.height);
       canvas.getContext("2d")!.putImageData(
