@@ -121,9 +121,10 @@ const canvas = new OffscreenCanvas(1, 1);
 const ctx = canvas.getContext("2d", { willReadFrequently: true })!;
 
 /**
- * A frame's pixels, read here and not in the worker: in Firefox, drawing on a canvas in the worker's thread
- * left the models' wasm there about 80 times slower from then on (some 4 s a frame instead of 50 ms). Null for
- * a frame from another site (the browser refuses to read its pixels).
+ * A frame's pixels, read here and handed to the worker as plain data (Firefox's wasm there once ran about 80
+ * times slower after drawing in the worker; the same slow mode was later seen with the pixels read here, on a
+ * busy machine, so the cause is Firefox's, see docs/EXTENSION.md). Null for a frame from another site (the
+ * browser refuses to read its pixels).
  */
 function pixelsOf(bitmap: ImageBitmap): ImageData | null {
   const { width, height } = bitmap;
