@@ -181,7 +181,7 @@ class TwoSourceTests(unittest.TestCase):
                 m.running_mean.uniform_(-0.5, 0.5)
                 m.running_var.uniform_(0.5, 2)
         with tempfile.TemporaryDirectory() as d:
-            g, _ = export_tfjs.build_graph(model, np.zeros(7, dtype=np.float32))
+            g, _ = export_tfjs.build_graph([model], np.zeros(7, dtype=np.float32))
             meta = {"name": "t", "version": "0", "architecture": model.config, "balance": {"tau": 0.0}}
             export_tfjs.write_model(g, Path(d), meta, "float32")
             images = export_tfjs.fixture_inputs()
@@ -277,6 +277,14 @@ class TrainExportTests(unittest.TestCase):
             self.assertEqual(model_json["userDefinedMetadata"]["extraMargin"], 0.1)
             probs = np.array(json.loads(fixtures.read_text())["probs"])
             np.testing.assert_allclose(probs.sum(1), 1, atol=1e-5)
+            # Two checkpoints and the mirror view: one graph, described as such, answering distributions.
+            pair = [f"{d}/run/best.pt", f"{d}/run/last.pt", "--flip", "--out", f"{d}/pair", "--fixtures", str(fixtures)]
+            self.assertEqual(export_tfjs.main(pair + ["--balance", "none"]), 0)
+            meta = json.loads((Path(d) / "pair/model.json").read_text())["userDefinedMetadata"]
+            self.assertEqual((len(meta["ensemble"]["members"]), meta["ensemble"]["flip"]), (2, True))
+            np.testing.assert_allclose(np.array(json.loads(fixtures.read_text())["probs"]).sum(1), 1, atol=1e-5)
+            with self.assertRaisesRegex(ValueError, "balance auto tunes one network"):
+                export_tfjs.main(pair)
 
     def test_distillation_from_a_teacher(self):
         with tempfile.TemporaryDirectory() as d:
@@ -289,7 +297,7 @@ class TrainExportTests(unittest.TestCase):
             )
             self.assertTrue((Path(d) / "student/best.pt").is_file())
             # Born-again: start from the teacher's own weights, with a fresh schedule.
-            again = common + ["--out", f"{d}/again", "--stages", "16:1:1", "--teacher", f"{d}/teacher/best.pt"]
+            again = common + ["--out", f"{d}/again", "--stages", "16:1:1", "--teacher", f"{d}/teacher/best.pt", "--teacher-flip"]
             self.assertEqual(train.main(again + ["--init", f"{d}/teacher/best.pt"]), 0)
             with self.assertRaises(SystemExit):
                 train.main(common + ["--out", f"{d}/bad", "--stages", "8:1:1", "--init", f"{d}/teacher/best.pt"])
@@ -308,12 +316,35 @@ class TrainExportTests(unittest.TestCase):
             if isinstance(m, torch.nn.BatchNorm2d):
                 m.running_mean.uniform_(-0.5, 0.5)
                 m.running_var.uniform_(0.5, 2)
-        g, features = export_tfjs.build_graph(model, np.zeros(7, dtype=np.float32))
+        g, features = export_tfjs.build_graph([model], np.zeros(7, dtype=np.float32))
         images = export_tfjs.fixture_inputs()
         graph = export_tfjs.run_graph(g.nodes, dict(g.weights), images)
         direct = torch.softmax(export_tfjs.logits_of(model, images), 1)
         self.assertLess(float((graph - direct).abs().max()), 1e-5)
         self.assertEqual(len(features), 1 + len(model.blocks))
+
+    def test_ensemble_with_mirror_views_averages_every_answer(self):
+        torch.manual_seed(1)
+        members = [MienNet(8, [(16, 1, 1), (24, 2, 2)], stem_stride=2).eval() for _ in range(2)]
+        bias = np.linspace(-0.2, 0.2, 7).astype(np.float32)
+        g, features = export_tfjs.build_graph(members, bias, flip=True)
+        images = export_tfjs.fixture_inputs()
+        graph = export_tfjs.run_graph(g.nodes, dict(g.weights), images)
+        mirrored = images[:, :, ::-1].copy()
+        answers = [torch.softmax(export_tfjs.logits_of(m, v) + torch.from_numpy(bias), 1) for m in members for v in (images, mirrored)]
+        self.assertLess(float((graph - torch.stack(answers).mean(0)).abs().max()), 1e-5)
+        self.assertGreater(float((graph - answers[0]).abs().max()), 1e-4)  # the members and views do differ
+        # The first member keeps the plain graph's names (explain reads its features and classifier).
+        names = {n["name"] for n in g.nodes}
+        self.assertIn("logits/weights", names)
+        self.assertIn("member1/logits/weights", names)
+        self.assertEqual(features[0], "stem")
+        self.assertEqual(g.nodes[-1]["name"], "probs")
+        # A mirror-symmetric face gets the same answer from the flip graph as from its first view.
+        symmetric = np.concatenate([images[:, :, :24], images[:, :, :24][:, :, ::-1]], axis=2)
+        single, _ = export_tfjs.build_graph(members[:1], bias, flip=True)
+        plain = torch.softmax(export_tfjs.logits_of(members[0], symmetric) + torch.from_numpy(bias), 1)
+        self.assertLess(float((export_tfjs.run_graph(single.nodes, dict(single.weights), symmetric) - plain).abs().max()), 1e-5)
 
 
 class AlignmentAndDenseTests(unittest.TestCase):
@@ -345,7 +376,7 @@ class AlignmentAndDenseTests(unittest.TestCase):
         torch.manual_seed(0)
         net = load_faceapi(DenseFaceNet()).eval()
         images = export_tfjs.fixture_inputs(size=112)
-        g, features = export_tfjs.build_graph(net, np.zeros(7, dtype=np.float32), 112)
+        g, features = export_tfjs.build_graph([net], np.zeros(7, dtype=np.float32), 112)
         graph = export_tfjs.run_graph(g.nodes, dict(g.weights), images)
         direct = torch.softmax(export_tfjs.logits_of(net, images), 1)
         self.assertLess(float((graph - direct).abs().max()), 1e-5)

@@ -1,4 +1,5 @@
-"""Export a trained checkpoint (MienNet or DenseFaceNet) as a TensorFlow.js graph model, with parity fixtures."""
+"""Export trained checkpoints (MienNet or DenseFaceNet; several as one ensemble, optionally with the mirror view)
+as a TensorFlow.js graph model, with parity fixtures."""
 
 import argparse
 import base64
@@ -35,9 +36,11 @@ class GraphBuilder:
 
     def __init__(self):
         self.nodes, self.weights = [], []
+        self.scope = ""  # prefix of the names made while one ensemble member is built
 
     def const(self, name, array, dtype=np.float32):
         """A weight node (float32, or int32 for shapes and axes) stored in the weights file."""
+        name = self.scope + name
         array = np.ascontiguousarray(array, dtype=dtype)
         tf_type = "DT_INT32" if dtype == np.int32 else "DT_FLOAT"
         self.weights.append((name, array))
@@ -64,6 +67,7 @@ class GraphBuilder:
         return name
 
     def op(self, name, op, inputs, attr=None):
+        name = self.scope + name
         self.nodes.append({"name": name, "op": op, "input": list(inputs), "attr": attr or {}})
         return name
 
@@ -88,13 +92,36 @@ class GraphBuilder:
         return self.op(name, "FusedDepthwiseConv2dNative" if depthwise else "_FusedConv2D", [x, w, b], attr)
 
 
-def build_graph(model, logit_bias, size=SIZE):
-    """Translate a trained network (eval mode) into graph nodes; returns builder and feature node names."""
+FLOAT = {"T": {"type": "DT_FLOAT"}}
+
+
+def build_graph(models, logit_bias, size=SIZE, flip=False):
+    """Translate trained networks (eval mode) into graph nodes; returns builder and the first one's feature
+    node names. Several networks answer as the mean of their probabilities; with flip each also answers for
+    the mirror image and the two are averaged (test-time augmentation). One network without flip is the plain
+    graph: nodes named as they always were."""
     g = GraphBuilder()
     x = g.placeholder("input", [-1, size, size, 1])
-    body = dense_body if isinstance(model, DenseFaceNet) else mien_body
-    x, features = body(g, model, x)
-    add_head(g, model, x, logit_bias)
+    if flip:  # the batch becomes [faces..., mirrored faces...]
+        mirror = g.op("mirror", "ReverseV2", [x, g.const("mirror/axis", [2], np.int32)], {**FLOAT, "Tidx": {"type": "DT_INT32"}})
+        x = g.op("views", "ConcatV2", [x, mirror, g.const("views/axis", 0, np.int32)], {**FLOAT, "N": {"i": "2"}, "Tidx": {"type": "DT_INT32"}})
+    plain = len(models) == 1 and not flip
+    outputs, features = [], None
+    for i, model in enumerate(models):
+        g.scope = f"member{i}/" if i else ""
+        body = dense_body if isinstance(model, DenseFaceNet) else mien_body
+        y, maps = body(g, model, x)
+        features = features or maps
+        outputs.append(add_head(g, model, y, logit_bias, "probs" if plain else "member_probs"))
+    g.scope = ""
+    if plain:
+        return g, features
+    total = outputs[0] if len(outputs) == 1 else g.op("ensemble/sum", "AddN", outputs, {**FLOAT, "N": {"i": str(len(outputs))}})
+    if flip:
+        pairs = g.op("views/pairs", "Reshape", [total, g.const("views/shape", [2, -1, len(CLASSES)], np.int32)], {**FLOAT, "Tshape": {"type": "DT_INT32"}})
+        total = g.op("views/sum", "Sum", [pairs, g.const("views/sum_axis", [0], np.int32)], {**FLOAT, "keep_dims": {"b": False}, "Tidx": {"type": "DT_INT32"}})
+    scale = g.const("ensemble/scale", np.full(len(CLASSES), 1 / (len(models) * (2 if flip else 1))))
+    g.op("probs", "Mul", [total, scale], FLOAT)
     return g, features
 
 
@@ -147,8 +174,9 @@ def mien_body(g, model, x):
     return x, features
 
 
-def add_head(g, model, x, logit_bias):
-    """Global average pool, the linear classifier (with the class-balance bias) and softmax."""
+def add_head(g, model, x, logit_bias, output="probs"):
+    """Global average pool, the linear classifier (with the class-balance bias) and softmax; returns the
+    softmax node's name."""
     axes = g.const("pool/axes", [1, 2], np.int32)
     x = g.op("pool", "Mean", [x, axes], {"keep_dims": {"b": False}, "T": {"type": "DT_FLOAT"}})
     fw = g.const("logits/weights", model.fc.weight.detach().numpy().T)
@@ -165,7 +193,7 @@ def add_head(g, model, x, logit_bias):
             "T": {"type": "DT_FLOAT"},
         },
     )
-    g.op("probs", "Softmax", [x], {"T": {"type": "DT_FLOAT"}})
+    return g.op(output, "Softmax", [x], {"T": {"type": "DT_FLOAT"}})
 
 
 def same_pad(x, kernel, stride):
@@ -202,8 +230,20 @@ def run_graph(nodes, weights, images):
             values[name] = values[ins[0]] - values[ins[1]].view(1, -1, 1, 1)
         elif op == "Relu":
             values[name] = torch.relu(values[ins[0]])
-        elif op == "Mean":
+        elif op == "Mean":  # the global pool: NHWC axes 1, 2 are NCHW's 2, 3
             values[name] = values[ins[0]].mean(dim=(2, 3))
+        elif op == "Sum":
+            values[name] = values[ins[0]].sum(dim=tuple(values[ins[1]].tolist()))
+        elif op == "ReverseV2":  # the mirror image: NHWC axis 2 (width) is NCHW's 3
+            values[name] = values[ins[0]].flip(3)
+        elif op == "ConcatV2":
+            values[name] = torch.cat([values[i] for i in ins[:-1]], dim=int(values[ins[-1]]))
+        elif op == "Reshape":
+            values[name] = values[ins[0]].reshape(values[ins[1]].tolist())
+        elif op == "AddN":
+            values[name] = sum(values[i] for i in ins)
+        elif op == "Mul":
+            values[name] = values[ins[0]] * values[ins[1]]
         elif op == "_FusedMatMul":
             values[name] = values[ins[0]] @ values[ins[1]] + values[ins[2]]
         elif op == "Softmax":
@@ -246,6 +286,14 @@ def logits_of(model, images, batch=512):
         x = torch.from_numpy(images[i : i + batch]).float().div_(255).unsqueeze(1)
         out.append(model(x))
     return torch.cat(out)
+
+
+def reference_probs(models, images, logit_bias, flip):
+    """What the exported graph should answer, computed by the PyTorch networks: the mean of their
+    probabilities, over the faces and (with flip) their mirror images."""
+    views = [images, images[:, :, ::-1].copy()] if flip else [images]
+    probs = [F.softmax(logits_of(m, v) + logit_bias, dim=1) for m in models for v in views]
+    return torch.stack(probs).mean(0)
 
 
 def metrics(logits, labels):
@@ -311,7 +359,8 @@ def fixture_inputs(count=6, seed=1234, size=SIZE):
 def main(argv=None):
     """Load a checkpoint, optionally tune class balance on valid, write model.json + weights + fixtures."""
     p = argparse.ArgumentParser(description="Export a trained checkpoint (MienNet or DenseFaceNet) to a tfjs graph model.")
-    p.add_argument("checkpoint", help="best.pt written by train.py")
+    p.add_argument("checkpoints", nargs="+", help="best.pt written by train.py; several (same input size) answer as one ensemble")
+    p.add_argument("--flip", action="store_true", help="also classify each face's mirror image and average the two (test-time augmentation)")
     p.add_argument("--out", default=str(PROJECT / "models/mien-fer"), help="output folder")
     p.add_argument("--dtype", choices=["float32", "float16"], default="float16", help="stored weight precision")
     p.add_argument("--balance", default="auto", help="'auto' (tune tau on FER+ valid), 'none', or a tau value such as 0.1")
@@ -337,13 +386,19 @@ def main(argv=None):
     )
     args = p.parse_args(argv)
 
-    ckpt = torch.load(args.checkpoint, map_location="cpu", weights_only=False)
-    config = ckpt["config"]
-    model = build_net(config)
-    model.load_state_dict(ckpt["model"])
-    model.config = config
-    model.eval()
+    ckpts = [torch.load(path, map_location="cpu", weights_only=False) for path in args.checkpoints]
+    models = []
+    for ckpt in ckpts:
+        net = build_net(ckpt["config"])
+        net.load_state_dict(ckpt["model"])
+        net.config = ckpt["config"]
+        models.append(net.eval())
+    model, ckpt, config = models[0], ckpts[0], ckpts[0]["config"]
     size = config.get("size", SIZE)
+    if any(m.config.get("size", SIZE) != size or bool(m.config.get("align")) != bool(config.get("align")) for m in models):
+        raise ValueError("every checkpoint of an ensemble must take the same input size and alignment")
+    if len(models) > 1 and args.balance == "auto":
+        raise ValueError("--balance auto tunes one network; give an ensemble --balance none or a tau")
 
     balance = {"tau": 0.0}
     logit_bias = np.zeros(len(CLASSES), dtype=np.float32)
@@ -362,8 +417,8 @@ def main(argv=None):
         balance = {"tau": tau, "prior": prior.tolist()}
         logit_bias = (-tau * prior.log()).numpy()
 
-    g, features = build_graph(model, logit_bias, size)
-    params = sum(p.numel() for p in model.parameters())
+    g, features = build_graph(models, logit_bias, size, args.flip)
+    params = sum(p.numel() for m in models for p in m.parameters())
     metadata = {
         "name": args.name,
         "version": args.version,
@@ -380,9 +435,10 @@ def main(argv=None):
         f"resized to {size}x{size}, scaled to [0,1]",
         "parameters": params,
         "architecture": config,
+        "ensemble": {"members": [m.config for m in models], "flip": args.flip},
         "balance": balance,
         "trainedOn": args.trained_on,
-        "valid": ckpt.get("valid"),
+        "valid": ckpt.get("valid") if len(models) == 1 else [c.get("valid") for c in ckpts],
     }
     out = Path(args.out)
     write_model(g, out, metadata, args.dtype)
@@ -392,7 +448,7 @@ def main(argv=None):
     stored = {n: (a.astype(np.float16).astype(np.float32) if a.dtype == np.float32 and args.dtype == "float16" else a) for n, a in g.weights}
     probs = run_graph(g.nodes, stored, inputs).numpy()
     exact = run_graph(g.nodes, dict(g.weights), inputs)
-    original = F.softmax(logits_of(model, inputs) + torch.from_numpy(logit_bias), dim=1)
+    original = reference_probs(models, inputs, torch.from_numpy(logit_bias), args.flip)
     print(f"graph vs PyTorch model: max abs diff {float((exact - original).abs().max()):.2e} (float32), "
           f"{float((torch.from_numpy(probs) - original).abs().max()):.2e} ({args.dtype})")
     fixtures = {

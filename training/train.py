@@ -74,6 +74,7 @@ def parse_args(argv=None):
     p.add_argument("--rotate", type=float, default=15.0, help="random roll augmentation, +- degrees")
     p.add_argument("--no-excluded", action="store_true", help="skip FER+ no-majority images (used as soft targets by default)")
     p.add_argument("--teacher", nargs="+", help="best.pt file(s) of trained nets to distil from (ensemble mean)")
+    p.add_argument("--teacher-flip", action="store_true", help="each --teacher answers for the face and its mirror image, averaged")
     p.add_argument("--init", help="start from this checkpoint's weights (same architecture) with a fresh schedule")
     p.add_argument("--kd-alpha", type=float, default=0.7, help="weight of the distillation term")
     p.add_argument("--kd-temp", type=float, default=2.0, help="distillation temperature")
@@ -317,7 +318,8 @@ def main(argv=None):
                 loss = (1 - args.kd_alpha) * loss + args.kd_alpha * kd
             if teachers:
                 with torch.no_grad():
-                    soft = torch.stack([F.softmax(t(inputs) / args.kd_temp, dim=1) for t in teachers]).mean(0)
+                    views = [inputs, inputs.flip(3)] if args.teacher_flip else [inputs]
+                    soft = torch.stack([F.softmax(t(v) / args.kd_temp, dim=1) for t in teachers for v in views]).mean(0)
                 kd = distillation_loss(logits, soft, args.kd_temp)
                 loss = (1 - args.kd_alpha) * loss + args.kd_alpha * kd
             opt.zero_grad(set_to_none=True)
