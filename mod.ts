@@ -50,7 +50,7 @@ export interface Expression {
 export interface LoadOptions extends Partial<Omit<AnalyzerOptions, "model" | "detector">> {
   /** "blazeface" (default), "blazeface-short" (faces near the camera, faster) or "haar" (OpenCV, photos only). */
   detector?: DetectorName;
-  /** "small" (default: mien-fer, the more accurate on FER+ and LFW) or "large" (mien-fer-large, 112x112). */
+  /** "small" (default: mien-fer, the extension's) or "large" (mien-fer-large: twice the work, the more accurate). */
   model?: ModelChoice;
   /** A model.json other than the bundled ones (instead of `model`). */
   modelUrl?: string | URL;

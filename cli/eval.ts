@@ -38,8 +38,8 @@ Options:
   --detector <name>      for --faces detect: blazeface (default), blazeface-short or haar
   --margin <fraction>    for --faces detect: crop margin per side as a fraction of the box
                          (default: the detector's measured one, 0.05 for BlazeFace)
-  --model <name|path>    small (default: mien-fer), large (mien-fer-large, 112x112), or a
-                         model.json path or URL
+  --model <name|path>    small (default: mien-fer), large (mien-fer-large: the same network
+                         with its mirror view), or a model.json path or URL
   --batch <n>            faces per inference batch (default 64)
   --flip                 average each face with its mirror image (2x work, test-time augmentation)
   --json <file>          write the figures as JSON

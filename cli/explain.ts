@@ -20,8 +20,8 @@ Options:
   --class <name>     explain this class instead of the predicted one (${LABELS.join(", ")})
   --crop             the image is already a face crop: skip detection
   --detector <name>  blazeface (default), blazeface-short or haar
-  --model <name>     small (default: mien-fer, the extension's), large (mien-fer-large), or a
-                     model.json path
+  --model <name>     large (default: mien-fer-large, the API's), small (mien-fer, the
+                     extension's), or a model.json path
   -h, --help         show this help
 `;
 
@@ -44,7 +44,7 @@ async function main(args: string[]): Promise<number> {
       class: { type: "string" },
       crop: { type: "boolean", default: false },
       detector: { type: "string", default: "blazeface" },
-      model: { type: "string", default: "small" },
+      model: { type: "string", default: "large" },
       help: { type: "boolean", short: "h" },
     },
   });

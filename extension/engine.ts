@@ -17,7 +17,7 @@ import {
 import { classifyRemote, RemoteError } from "./remote.ts";
 import type { Settings } from "./settings.ts";
 
-/** Side of the square face crops sent to the Edge API (never whole frames): its large model's input size. */
+/** Side of the square face crops sent to the Edge API (never whole frames): room for any model's input size. */
 export const CROP_SIZE = 112;
 
 /** One face found in an image. */

@@ -1,8 +1,8 @@
 /**
  * The models bundled in models/ (file: URLs in Deno, resolved against this module), kept apart from
- * shared/model.ts so that naming a model loads no tfjs: "small" (mien-fer, the one browsers run and
- * every default: the more accurate on the faces we can measure) and "large" (mien-fer-large, face-api.js's
- * expression network taught on our data, at 112x112).
+ * shared/model.ts so that naming a model loads no tfjs: "small" (mien-fer, the one browsers and the
+ * extension run) and "large" (mien-fer-large, the API's and the CLI's default: the small network answering
+ * for each face and its mirror image, the two answers averaged).
  */
 export const BUNDLED_MODELS: Readonly<Record<ModelChoice, URL>> = {
   small: new URL("../models/mien-fer/model.json", import.meta.url),
@@ -12,7 +12,7 @@ export const BUNDLED_MODELS: Readonly<Record<ModelChoice, URL>> = {
 /** The name of a bundled model: "small" or "large". */
 export type ModelChoice = "small" | "large";
 
-/** The bundled models' names, the default (small) first. */
+/** The bundled models' names, the small one (the browsers') first. */
 export const MODEL_CHOICES: readonly ModelChoice[] = ["small", "large"];
 
 /** URL of the small bundled model, the one browsers and the extension run. */

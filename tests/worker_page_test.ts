@@ -142,28 +142,28 @@ Deno.test({
         "the model chosen under Server settings answers the photo and its feature maps",
         async () => {
           assert.ok(
-            queries.length && queries.every((q) => /[?&]model=small(&|$)/.test(q)),
+            queries.length && queries.every((q) => /[?&]model=large(&|$)/.test(q)),
             queries.join(" "),
           );
           await page.locator("details:has(#model)").evaluate((d) =>
             (d as unknown as { open: boolean }).open = true
           );
-          await page.selectOption("#model", "large");
+          await page.selectOption("#model", "small");
           await page.locator("details:has(#model)").screenshot({ path: `${SHOTS}/page_settings.png` });
           const answered = page.waitForResponse((r) => new URL(r.url()).pathname === "/v1/analyze");
           await page.locator("#samples button").first().click();
           const answer = await (await answered).json();
-          assert.equal(answer.model, `mien-fer-large@${models.large.info.version}`);
+          assert.equal(answer.model, `mien-fer@${models.small.info.version}`);
           await page.waitForFunction(`document.getElementById("status").textContent === "3 faces found."`);
           const before = queries.length;
           await page.locator("#faces li").first().locator("button").click();
           await page.waitForFunction(`document.getElementById("explain").naturalWidth > 0`, null, {
             timeout: 30_000,
           });
-          assert.match(queries.slice(before).join(" "), /[?&]model=large(&|$)/);
-          await page.screenshot({ path: `${SHOTS}/page_model_large.png` });
+          assert.match(queries.slice(before).join(" "), /[?&]model=small(&|$)/);
+          await page.screenshot({ path: `${SHOTS}/page_model_small.png` });
           await page.locator("#faces li").first().locator("button").click();
-          await page.selectOption("#model", "small");
+          await page.selectOption("#model", "large");
         },
       );
 

@@ -53,16 +53,19 @@ Deno.test("healthz, model and openapi describe the service", async () => {
   assert.equal((await app.request("/healthz")).status, 200);
   const model = await (await app.request("/v1/model")).json();
   assert.equal(model.labels.length, 7);
-  assert.equal(model.choice, "small");
-  assert.equal(model.name, "mien-fer");
-  assert.equal(model.inputSize, 48);
-  assert.deepEqual(model.figures, { accuracy: 0.5 });
-  const large = await (await app.request("/v1/model?model=large")).json();
-  assert.equal(large.name, "mien-fer-large");
-  assert.equal(large.inputSize, engine.models.large!.info.inputSize);
-  assert.deepEqual(large.figures, { accuracy: 0.6 });
-  assert.deepEqual(model.models, large.models);
-  assert.deepEqual(model.models, [model.id, large.id]);
+  assert.equal(model.choice, "large");
+  assert.equal(model.name, "mien-fer-large");
+  assert.equal(model.inputSize, engine.models.large!.info.inputSize);
+  assert.deepEqual(model.figures, { accuracy: 0.6 });
+  const small = await (await app.request("/v1/model?model=small")).json();
+  assert.equal(small.name, "mien-fer");
+  assert.equal(small.inputSize, 48);
+  assert.deepEqual(small.figures, { accuracy: 0.5 });
+  assert.deepEqual(model.models, small.models);
+  assert.deepEqual(model.models, [small.id, model.id]);
+  // A server without the large model answers with the small one by default.
+  const smallOnly = createApp({ ...engine, models: { small: engine.models.small } });
+  assert.equal((await (await smallOnly.request("/v1/model")).json()).name, "mien-fer");
   await expectError(
     await app.request("/v1/model?model=huge"),
     422,
@@ -166,13 +169,13 @@ Deno.test("analyze takes a raw JPEG, multipart and base64 JSON alike", async () 
   assert.equal(raw.faces.length, 2);
   assert.equal(Object.keys(raw.faces[0].expression.scores).length, 7);
   assert.equal(raw.detector, "blazeface");
-  assert.equal(raw.model, `mien-fer@${engine.models.small!.info.version}`);
-  const large =
-    await (await post("/v1/analyze?maxFaces=2&model=large", photo, { "content-type": "image/jpeg" }))
+  assert.equal(raw.model, `mien-fer-large@${engine.models.large!.info.version}`);
+  const small =
+    await (await post("/v1/analyze?maxFaces=2&model=small", photo, { "content-type": "image/jpeg" }))
       .json();
-  assert.equal(large.model, `mien-fer-large@${engine.models.large!.info.version}`);
+  assert.equal(small.model, `mien-fer@${engine.models.small!.info.version}`);
   assert.deepEqual(
-    large.faces.map((f: { box: unknown }) => f.box),
+    small.faces.map((f: { box: unknown }) => f.box),
     raw.faces.map((f: { box: unknown }) => f.box),
   );
   const form = new FormData();
@@ -249,23 +252,24 @@ Deno.test("classify returns one result per crop, in order, and checks the batch"
   const res = await post("/v1/classify", body, { "content-type": "application/json" });
   const { results, model } = await res.json();
   assert.equal(results.length, 2);
-  assert.equal(model, `mien-fer@${engine.models.small!.info.version}`);
-  const face = Float32Array.from(fixtures.inputs[3], (v: number) => v / 255);
-  const [single] = await engine.models.small!.classify([face]);
-  assert.ok(Math.abs(results[1].scores.happiness - single[3]) < 1e-4);
-  // With model=large, the large model answers, on the crop resampled to its input size.
-  const large = await (await post("/v1/classify?model=large", body, { "content-type": "application/json" }))
-    .json();
-  assert.equal(large.model, `mien-fer-large@${engine.models.large!.info.version}`);
+  // By default the large model answers, on the crop resampled to its input size.
+  assert.equal(model, `mien-fer-large@${engine.models.large!.info.version}`);
   const grey = { data: Uint8Array.from(fixtures.inputs[3]), width: 48, height: 48, channels: 1 as const };
   const [expected] = await engine.models.large!.classify([
     faceInput(grey, engine.models.large!.info.inputSize),
   ]);
-  assert.ok(Math.abs(large.results[1].scores.happiness - expected[3]) < 1e-4);
+  assert.ok(Math.abs(results[1].scores.happiness - expected[3]) < 1e-4);
+  // With model=small, the small model answers.
+  const small = await (await post("/v1/classify?model=small", body, { "content-type": "application/json" }))
+    .json();
+  assert.equal(small.model, `mien-fer@${engine.models.small!.info.version}`);
+  const face = Float32Array.from(fixtures.inputs[3], (v: number) => v / 255);
+  const [single] = await engine.models.small!.classify([face]);
+  assert.ok(Math.abs(small.results[1].scores.happiness - single[3]) < 1e-4);
   // model= as a JSON field works too.
-  const asField = JSON.stringify({ faces: crops.map(b64), model: "large" });
+  const asField = JSON.stringify({ faces: crops.map(b64), model: "small" });
   const fielded = await (await post("/v1/classify", asField, { "content-type": "application/json" })).json();
-  assert.equal(fielded.model, large.model);
+  assert.equal(fielded.model, small.model);
   const form = new FormData();
   for (const c of crops) form.append("face", new Blob([c], { type: "image/png" }), "f.png");
   assert.equal((await (await post("/v1/classify", form)).json()).results.length, 2);
@@ -303,10 +307,10 @@ Deno.test("explain answers PNG or JSON and checks face and class", async () => {
   const json = await (await post("/v1/explain?class=anger", photo, { "content-type": "image/jpeg" })).json();
   assert.equal(json.label, "anger");
   assert.ok(json.box && json.image.length > 1000);
-  assert.equal(json.model, `mien-fer@${engine.models.small!.info.version}`);
-  const large = await (await post("/v1/explain?model=large", photo, { "content-type": "image/jpeg" })).json();
-  assert.equal(large.model, `mien-fer-large@${engine.models.large!.info.version}`);
-  assert.deepEqual(large.box, json.box);
+  assert.equal(json.model, `mien-fer-large@${engine.models.large!.info.version}`);
+  const small = await (await post("/v1/explain?model=small", photo, { "content-type": "image/jpeg" })).json();
+  assert.equal(small.model, `mien-fer@${engine.models.small!.info.version}`);
+  assert.deepEqual(small.box, json.box);
   // Faces are numbered from 1, left to right, in /v1/analyze and /v1/explain alike.
   const { faces } = await (await post("/v1/analyze", photo, { "content-type": "image/jpeg" })).json();
   assert.ok(faces.length >= 2);

@@ -30,7 +30,7 @@ export type { DetectorName };
 
 /** What the routes run on: the models by name, the detectors (loaded on first use) and each model card's figures. */
 export interface Engine {
-  /** The models this server answers with: "small" (the default where it is served) and "large". */
+  /** The models this server answers with: "large" (the default where it is served) and "small". */
   models: Partial<Record<ModelChoice, ExpressionModel>>;
   detector(name: DetectorName): Promise<FaceDetector>;
   figures: Partial<Record<ModelChoice, Record<string, unknown> | null>>;
@@ -144,8 +144,8 @@ export function createApp(engine: Engine, options: AppOptions = {}) {
   const served = MODEL_CHOICES.filter((k) => engine.models[k]);
   if (served.length === 0) throw new Error("createApp needs at least one model");
   const idOf = (model: ExpressionModel) => `${model.info.name}@${model.info.version}`;
-  /** The model's choice a request gets without asking: the first served (MODEL_CHOICES lists small first). */
-  const defaultChoice: ModelChoice = served[0];
+  /** The model's choice a request gets without asking: the large one where it is served. */
+  const defaultChoice: ModelChoice = served.includes("large") ? "large" : served[0];
   /** The model a request asked for (the default when none), or 422 where this server does not serve it. */
   const modelFor = (choice: ModelChoice = defaultChoice): ExpressionModel => {
     const model = engine.models[choice];

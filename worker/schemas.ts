@@ -26,9 +26,9 @@ const model = z.preprocess(
   z.enum(MODEL_CHOICES, { error: `must be one of ${MODEL_CHOICES.join(", ")}` }).optional(),
 ).optional().openapi({
   enum: [...MODEL_CHOICES],
-  description: "which model answers: small (mien-fer, the default: the one the browser extension runs, " +
-    "the more accurate on FER+ and LFW) or large (mien-fer-large: face-api.js's expression network taught on " +
-    "our data, 112x112)",
+  description:
+    "which model answers: large (mien-fer-large, the default: the more accurate, twice the work) " +
+    "or small (mien-fer: the one the browser extension runs on the device)",
 });
 
 /** The `model` parameter alone: `/v1/model`'s and `/v1/classify`'s, from the query (or classify's body). */
