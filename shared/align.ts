@@ -65,13 +65,17 @@ export function cropMarginFor(
   return detector.cropMargin + (info.extraMargin ?? 0);
 }
 
-/** The crop a model takes of a detector's face: the model's margin, turned to level eyes if it was trained so. */
+/**
+ * The crop a model takes of a detector's face: the model's margin (or `margin`, which replaces it), turned to
+ * level eyes if the model was trained so.
+ */
 export function modelCrop(
   detection: Pick<Detection, "box" | "keypoints">,
   detector: { cropMargin: number },
   info: CropPolicy,
+  margin: number = cropMarginFor(detector, info),
 ): FaceCrop {
-  return alignedCrop(detection, cropMarginFor(detector, info), Boolean(info.align));
+  return alignedCrop(detection, margin, Boolean(info.align));
 }
 
 /** A model's input for a detector's face in a frame (modelCrop, resampled to the model's size). */
@@ -80,7 +84,8 @@ export function modelInput(
   detection: Pick<Detection, "box" | "keypoints">,
   detector: { cropMargin: number },
   info: CropPolicy,
+  margin?: number,
 ): Float32Array {
-  const crop = modelCrop(detection, detector, info);
+  const crop = modelCrop(detection, detector, info, margin);
   return faceInput(frame, info.inputSize, crop.box, crop.angle);
 }

@@ -1,9 +1,9 @@
-import { alignedCrop, cropMarginFor, faceCrop } from "./align.ts";
+import { faceCrop, modelInput } from "./align.ts";
 import type { Detection, DetectOptions, FaceDetector } from "./detector.ts";
 import { type Label, LABELS, scoresRecord } from "./labels.ts";
 import { argmax } from "./metrics.ts";
 import type { ExpressionModel } from "./model.ts";
-import { type Box, faceInput, type Frame } from "./preprocess.ts";
+import type { Box, Frame } from "./preprocess.ts";
 
 /** Options for createAnalyzer. */
 export interface AnalyzerOptions extends DetectOptions {
@@ -59,7 +59,6 @@ export function faceResults(detections: Detection[], probs: Float32Array[]): Fac
 /** Find faces in a frame, crop each as the model was trained, classify them in one batch. */
 export function createAnalyzer(options: AnalyzerOptions) {
   const { model, detector } = options;
-  const size = model.info.inputSize;
   return {
     /** Analyse one RGBA (or grey/RGB with `channels`) frame. */
     async analyze(frame: Frame, overrides: DetectOptions = {}): Promise<AnalysisResult> {
@@ -70,11 +69,7 @@ export function createAnalyzer(options: AnalyzerOptions) {
         minFaceSize: overrides.minFaceSize ?? options.minFaceSize,
       });
       const detected = performance.now();
-      const margin = options.cropMargin ?? cropMarginFor(detector, model.info);
-      const inputs = detections.map((d) => {
-        const crop = alignedCrop(d, margin, Boolean(model.info.align));
-        return faceInput(frame, size, crop.box, crop.angle);
-      });
+      const inputs = detections.map((d) => modelInput(frame, d, detector, model.info, options.cropMargin));
       const probs = await model.classify(inputs, { flip: options.flip });
       const done = performance.now();
       return {

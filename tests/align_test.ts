@@ -111,4 +111,12 @@ Deno.test("modelCrop and modelInput: the model's margin and alignment, at the mo
   const input = modelInput(frame, detection, detector, { inputSize: 112, extraMargin: 0.1, align: true });
   assert.equal(input.length, 112 * 112);
   assert.deepEqual(input, faceInput(frame, 112, wide.box, wide.angle));
+  // A margin given replaces the model's (eval --margin), alignment kept.
+  const given = modelCrop(detection, detector, { inputSize: 112, extraMargin: 0.1, align: true }, 0.3);
+  assert.deepEqual(given.box, faceCrop(detection.box, 0.3));
+  assert.ok(near(given.angle, Math.PI / 4));
+  assert.deepEqual(
+    modelInput(frame, detection, detector, { inputSize: 48, align: true }, 0.3),
+    faceInput(frame, 48, given.box, given.angle),
+  );
 });
