@@ -148,13 +148,16 @@ function createOverlay() {
   }
 
   /**
-   * Whether a video has a frame to analyse now: readable, loaded, and a frame not analysed yet (where the
-   * browser tells which frame shows; else: playing, or paused where it was not analysed). A frame that stays
-   * on screen (a paused video, a video's first frame before its time comes) is analysed once.
+   * Whether a video has a frame to analyse now: readable, loaded, not seeking, and a frame not analysed yet
+   * (where the browser tells which frame shows; else: playing, or paused where it was not analysed). A frame
+   * that stays on screen (a paused video, a video's first frame before its time comes) is analysed once.
+   * While a video seeks, its currentTime is already the target's but the picture is still the old frame:
+   * sampled then, the old face's box would be reported for the new time.
    */
   function hasFrame(t: Tracked): boolean {
     const { video } = t;
     if (t.unreadable || video.readyState < 2 || !video.videoWidth || !video.videoHeight) return false;
+    if (video.seeking) return false;
     if (typeof video.requestVideoFrameCallback === "function") {
       // Each frame once: the one showing when the video was found, then each new one the browser presents.
       return Number.isFinite(t.presented) ? t.presented !== t.sentPresented : t.lastTime === -1;
