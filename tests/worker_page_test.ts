@@ -274,7 +274,10 @@ Deno.test({
           Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
           Buffer.alloc(64),
         ]);
+        // The status still shows the refusal before it: wait for the API's answer, then for its words.
+        const answered = page.waitForResponse((r) => new URL(r.url()).pathname === "/v1/analyze");
         await page.setInputFiles("#file", { name: "broken.png", mimeType: "image/png", buffer: broken });
+        await answered;
         await page.waitForFunction(`document.getElementById("status").textContent.startsWith("Mien can't")`);
         assert.ok(requests.slice(before).includes("POST /v1/analyze"));
         assert.ok(await page.locator("#status.error").isVisible());
